@@ -1,0 +1,82 @@
+"""datamachine-jobs: monitor and clean up workflow executions over HTTP."""
+import dataclasses
+import hashlib
+import os
+import secrets
+
+from flask import Flask
+
+API_PREFIX = '/wp-json/datamachine/v1'
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(overrides=None):
+    """Build the WSGI app: settings, database binding, errors, auth and routes.
+
+    `overrides` may hold Config field names (database_url, ...) and Flask settings (TESTING).
+    Nothing touches the database here: connections open on first use in a request.
+    """
+    from . import cli, db
+    from .api.jobs import bp as jobs_bp
+    from .config import Config
+    from .errors import register_error_handlers
+    from .jsonio import OrjsonProvider
+
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = dict(overrides or {})
+    known = {f.name for f in dataclasses.fields(Config)}
+    config = dataclasses.replace(
+        Config.from_env(), **{k: overrides.pop(k) for k in list(overrides) if k in known})
+    app.config.update(overrides)
+    app.config['MAX_CONTENT_LENGTH'] = MAX_BODY_BYTES
+    app.config['CLEAR_BATCH_SIZE'] = config.clear_batch_size
+    app.config['PASSWORD_DIGEST_KEY'] = _digest_key(config.secret_key, app.instance_path)
+    app.json = OrjsonProvider(app)
+    app.url_map.strict_slashes = False
+
+    app.extensions['datamachine_database'] = db.bind(
+        config.database_url or _default_database_url(app.instance_path))
+
+    @app.teardown_request
+    def close_database(exc):
+        """Give the connection back (to the pool on MySQL), on errors too."""
+        if not db.database.is_closed():
+            db.database.close()
+
+    register_error_handlers(app, config.retry_after)
+    app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
+    cli.register(app)
+    return app
+
+
+def _default_database_url(instance_path):
+    os.makedirs(instance_path, exist_ok=True)
+    return 'sqlite:///' + os.path.join(instance_path, 'datamachine.db')
+
+
+def _digest_key(secret, instance_path):
+    """The application-password digest key: from the setting, else a secret kept in the instance folder.
+
+    Hashing the secret gives a 32-byte key whatever its length (BLAKE2b keys stop at 64 bytes).
+    """
+    if secret is None:
+        secret = _instance_secret(os.path.join(instance_path, 'secret_key'))
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def _instance_secret(path):
+    """Read the generated secret, creating it once; a hard link publishes it whole, so concurrent
+    workers all end up with the same one."""
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        draft = f'{path}.{os.getpid()}'
+        with open(draft, 'w', opener=lambda p, flags: os.open(p, flags, 0o600)) as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    with open(path) as fh:
+        return fh.read().strip()

@@ -1,0 +1,94 @@
+"""HTTP Basic authentication with application passwords, and the capability check.
+
+401 answers never say whether the user exists; 403 means a known user without the capability.
+"""
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, request
+from flask_httpauth import HTTPBasicAuth
+
+from . import passwords
+from .errors import APIError
+from .models import TIMESTAMP_FORMAT, AppPassword, User
+
+REALM = 'datamachine'
+MANAGE_OPTIONS = 'manage_options'
+# WordPress roles and the capabilities this service checks; only administrators manage jobs.
+CAPABILITIES = {
+    'administrator': (MANAGE_OPTIONS,),
+    'editor': (),
+    'author': (),
+    'contributor': (),
+    'subscriber': (),
+}
+ROLES = tuple(CAPABILITIES)
+# last_used_at/last_ip are written at most this often per password, so reads stay reads.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+auth = HTTPBasicAuth(realm=REALM)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who made the request, and with which application password."""
+
+    user_id: int
+    username: str
+    role: str
+    password_id: int
+    password_name: str
+
+
+@auth.verify_password
+def verify_password(login, password):
+    """Find the user by username or email and match one of their live application passwords."""
+    if not login or len(passwords.normalise(password)) != passwords.LENGTH:
+        return None
+    candidate = passwords.digest(password, current_app.config['PASSWORD_DIGEST_KEY'])
+    rows = (AppPassword
+            .select(AppPassword.id, AppPassword.name, AppPassword.digest,
+                    AppPassword.last_used_at, User.id, User.username, User.role)
+            .join(User)
+            .where((User.username == login) | (User.email == login),
+                   AppPassword.revoked_at.is_null())
+            .tuples())
+    for password_id, name, stored, last_used_at, user_id, username, role in rows:
+        if passwords.matches(stored, candidate):
+            _record_use(password_id, last_used_at)
+            return Principal(user_id, username, role, password_id, name)
+    return None
+
+
+def _record_use(password_id, last_used_at):
+    """Note when and from where a password was used, unless that was done under a minute ago."""
+    now = datetime.now(UTC)
+    threshold = (now - TOUCH_INTERVAL).strftime(TIMESTAMP_FORMAT)
+    if last_used_at is not None and last_used_at > threshold:
+        return
+    (AppPassword
+     .update(last_used_at=now, last_ip=request.remote_addr)
+     .where(AppPassword.id == password_id,
+            AppPassword.last_used_at.is_null() | (AppPassword.last_used_at <= threshold))
+     .execute())
+
+
+@auth.get_user_roles
+def capabilities(principal):
+    """The capabilities of the principal's role (a tuple: flask-httpauth wraps other types)."""
+    return CAPABILITIES.get(principal.role, ())
+
+
+@auth.error_handler
+def auth_error(status):
+    """Raise the contract's error so that it renders in the one envelope."""
+    if status == 403:
+        raise APIError(403, 'rest_forbidden', 'You do not have permission to manage jobs.')
+    challenge = {'WWW-Authenticate': f'Basic realm="{REALM}"'}
+    if auth.get_auth() is None:
+        raise APIError(401, 'rest_not_logged_in', 'You are not currently logged in.', challenge)
+    raise APIError(401, 'invalid_credentials', 'Invalid username or application password.',
+                   challenge)
+
+
+require_manager = auth.login_required(role=MANAGE_OPTIONS)

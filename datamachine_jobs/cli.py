@@ -1,0 +1,143 @@
+"""The `datamachine-jobs` command line: migrations, users, application passwords, demo data."""
+import functools
+
+import click
+import peewee
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup
+
+from . import API_PREFIX, create_app, db, passwords
+from .auth import ROLES
+from .models import Job, User
+from .services import accounts, seed as seeding
+
+
+def with_database(check_migrations=True):
+    """Run the command on an open connection and turn expected failures into one clear line."""
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            try:
+                with db.database.connection_context():
+                    if check_migrations and db.pending_migrations():
+                        raise click.ClickException(
+                            'the database schema is not current: run `datamachine-jobs db upgrade`')
+                    return command(*args, **kwargs)
+            except accounts.AccountError as err:
+                raise click.ClickException(str(err)) from None
+            except (peewee.OperationalError, peewee.InterfaceError) as err:
+                raise click.ClickException(f'database error: {err}') from None
+        return run
+    return decorate
+
+
+db_cli = AppGroup('db', help='Manage the database schema.')
+
+
+@db_cli.command('upgrade')
+@with_database(check_migrations=False)
+def db_upgrade():
+    """Apply pending migrations (safe to repeat)."""
+    applied = db.migration_runner().up()
+    for name in applied:
+        click.echo(f'applied {name}')
+    if not applied:
+        click.echo('The database schema is up to date.')
+
+
+users_cli = AppGroup('users', help='Manage users.')
+
+
+@users_cli.command('create')
+@click.argument('username')
+@click.option('--role', type=click.Choice(ROLES), required=True, help='WordPress role.')
+@click.option('--email', default=None, help='Email address; it may stand for the username.')
+@with_database()
+def users_create(username, role, email):
+    """Create a user."""
+    accounts.create_user(username, role, email)
+    click.echo(f'Created {role} {username!r}.')
+
+
+passwords_cli = AppGroup('app-passwords', help='Manage application passwords.')
+
+
+@passwords_cli.command('create')
+@click.argument('username')
+@click.argument('name')
+@with_database()
+def app_passwords_create(username, name):
+    """Create an application password; it is printed once, on the last line."""
+    record, plain = accounts.create_app_password(
+        username, name, current_app.config['PASSWORD_DIGEST_KEY'])
+    click.echo(f'Created application password {name!r} for {username!r} (uuid {record.uuid}).')
+    click.echo('It is shown only this once:')
+    click.echo(passwords.grouped(plain))
+
+
+@passwords_cli.command('list')
+@click.argument('username')
+@with_database()
+def app_passwords_list(username):
+    """List a user's application passwords."""
+    click.echo('uuid\tname\tcreated_at\tlast_used_at\tlast_ip\trevoked_at')
+    for p in accounts.list_app_passwords(username):
+        click.echo('\t'.join(str(v) if v is not None else '-' for v in (
+            p.uuid, p.name, p.created_at, p.last_used_at, p.last_ip, p.revoked_at)))
+
+
+@passwords_cli.command('revoke')
+@click.argument('username')
+@click.argument('uuid')
+@with_database()
+def app_passwords_revoke(username, uuid):
+    """Revoke an application password; it stops working at once."""
+    accounts.revoke_app_password(username, uuid)
+    click.echo(f'Revoked {uuid}.')
+
+
+@click.command('seed')
+@click.option('--jobs', 'count', type=click.IntRange(min=1), required=True,
+              help='How many jobs to add.')
+@click.option('--random-seed', type=int, default=None, help='Make the data reproducible.')
+@with_database()
+def seed_command(count, random_seed):
+    """Add realistic demo jobs and processed items after the existing ones."""
+    jobs, items = seeding.seed(count, rng_seed=random_seed)
+    click.echo(f'Added {jobs} jobs and {items} processed items.')
+
+
+@click.command('demo')
+@click.option('--username', default='admin', show_default=True)
+@click.option('--jobs', 'count', type=click.IntRange(min=0), default=500, show_default=True)
+@click.option('--url', default='http://127.0.0.1:5000', show_default=True,
+              help='Where the service will listen, for the example curl line.')
+@with_database()
+def demo_command(username, count, url):
+    """First-run setup: an administrator with a password printed once, and demo jobs. Idempotent."""
+    if User.get_or_none(User.username == username) is None:
+        accounts.create_user(username, 'administrator')
+        _, plain = accounts.create_app_password(
+            username, 'demo', current_app.config['PASSWORD_DIGEST_KEY'])
+        credentials = f'{username}:{passwords.grouped(plain)}'
+        click.echo(f'Created administrator {username!r}. Its application password, shown once:')
+        click.echo(f'    {passwords.grouped(plain)}')
+        click.echo('Try:')
+        click.echo(f"    curl -u '{credentials}' {url}{API_PREFIX}/jobs")
+    else:
+        click.echo(f'User {username!r} exists. For a new password: '
+                   f'datamachine-jobs app-passwords create {username} NAME')
+    if count and not Job.select().exists():
+        jobs, items = seeding.seed(count)
+        click.echo(f'Added {jobs} demo jobs and {items} processed items.')
+
+
+def register(app):
+    """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
+    for command in (db_cli, users_cli, passwords_cli, seed_command, demo_command):
+        app.cli.add_command(command)
+
+
+def main():
+    """Entry point of the `datamachine-jobs` console script."""
+    FlaskGroup(create_app=lambda: create_app(), help=__doc__)()

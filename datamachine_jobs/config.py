@@ -1,0 +1,38 @@
+"""Settings read from the environment once, at startup.
+
+Every variable is listed in the README's configuration table with the same default.
+"""
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    """The service's settings; `from_env` is the only place that reads the environment."""
+
+    # peewee db_url; None means an SQLite file in the Flask instance folder.
+    database_url: str | None = None
+    # Key of the application-password digests; None means generated once into the instance folder.
+    secret_key: str | None = None
+    # Jobs deleted per transaction by DELETE /jobs.
+    clear_batch_size: int = 1000
+    # Seconds a client should wait before retrying when the database is unavailable.
+    retry_after: int = 5
+
+    @classmethod
+    def from_env(cls, environ=os.environ):
+        """Build the settings from DATAMACHINE_* variables, keeping defaults for unset ones."""
+        return cls(
+            database_url=environ.get('DATAMACHINE_DATABASE_URL') or None,
+            secret_key=environ.get('DATAMACHINE_SECRET_KEY') or None,
+            clear_batch_size=_positive_int(environ, 'DATAMACHINE_CLEAR_BATCH_SIZE', 1000),
+            retry_after=_positive_int(environ, 'DATAMACHINE_RETRY_AFTER', 5),
+        )
+
+
+def _positive_int(environ, name, default):
+    """Read an integer setting, failing at startup with the variable's name when it is bad."""
+    raw = environ.get(name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f'{name} must be a positive integer, got {raw!r}')
+    return int(raw)

@@ -1,0 +1,81 @@
+"""The database handle: unbound at import, bound at startup from a peewee db_url."""
+import os
+import sys
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy, MySQLDatabase, SqliteDatabase
+from playhouse.db_url import parseresult_to_dict
+from playhouse.migrations import Runner
+from playhouse.pool import PooledMySQLDatabase
+
+database = DatabaseProxy()
+
+# WAL lets readers run beside a clear; NORMAL sync stays durable in WAL mode except on power loss.
+SQLITE_DEFAULTS = {'pragmas': {'journal_mode': 'wal', 'synchronous': 'normal'}, 'timeout': 10}
+# The pool pings a connection before handing it out, so a restarted server is survived.
+MYSQL_DEFAULTS = {
+    'charset': 'utf8mb4',
+    'connect_timeout': 5,
+    'init_command': "SET time_zone = '+00:00'",
+    'max_connections': 32,
+    'stale_timeout': 300,
+    'timeout': 10,
+}
+
+
+def connect_url(url):
+    """Return a peewee Database for a db_url; the URL's query options win over the defaults."""
+    parsed = urlparse(url)
+    # A blank scheme stops peewee renaming `password` to PyMySQL's deprecated `passwd`.
+    options = parseresult_to_dict(parsed._replace(scheme=''), unquote_password=True,
+                                  unquote_user=True)
+    name = options.pop('database')
+    if parsed.scheme in ('sqlite', 'sqlite+pool'):
+        return SqliteDatabase(name or ':memory:', **{**SQLITE_DEFAULTS, **options})
+    if parsed.scheme in ('mysql', 'mysql+pool'):
+        if not name:
+            raise ValueError(f'database URL {url!r} names no database')
+        return PooledMySQLDatabase(name, **{**MYSQL_DEFAULTS, **options})
+    raise ValueError(f'unsupported database URL scheme {parsed.scheme!r} '
+                     '(use sqlite:///path/to.db or mysql://user:pass@host:3306/db)')
+
+
+def bind(url):
+    """Point the shared proxy at the database named by `url`."""
+    database.initialize(connect_url(url))
+    return database
+
+
+def migrations_dir():
+    """The migrations folder: beside the package in a checkout, under share/ when installed."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for candidate in (os.path.join(here, 'migrations'),
+                      os.path.join(sys.prefix, 'share', 'datamachine-jobs', 'migrations')):
+        if os.path.isdir(candidate):
+            return candidate
+    raise RuntimeError('the migrations folder is missing from this installation')
+
+
+def migration_runner():
+    """The migration runner for the bound database (history in table schema_migration)."""
+    return Runner(database.obj, migrations_dir())
+
+
+def pending_migrations():
+    """Names of the migrations not yet applied."""
+    return [m.name for m in migration_runner().status() if not m.applied]
+
+
+def is_mysql():
+    """True when the bound database is MySQL/MariaDB."""
+    return isinstance(database.obj, MySQLDatabase)
+
+
+def write_transaction():
+    """A transaction that holds the write lock from its start (SQLite IMMEDIATE; InnoDB row locks)."""
+    return database.atomic() if is_mysql() else database.atomic('IMMEDIATE')
+
+
+def locking(query):
+    """Make a SELECT lock the rows it reads until commit, where the database needs telling."""
+    return query.for_update() if is_mysql() else query

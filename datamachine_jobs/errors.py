@@ -1,0 +1,104 @@
+"""The one JSON error envelope, and the handlers that turn every failure into it.
+
+`{"code": str, "message": str, "data": {"status": int, ...}}`, with the same HTTP status.
+"""
+import logging
+
+import peewee
+from flask import jsonify
+from marshmallow import fields
+from playhouse.pool import MaxConnectionsExceeded
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+REQUIRED_MESSAGE = fields.Field.default_error_messages['required']
+
+# MySQL/MariaDB error numbers that mean "not reachable now, try again": connection refused, lost
+# or gone, server shutting down, too many connections, lock wait timeout, deadlock.
+MYSQL_UNAVAILABLE = frozenset((1040, 1053, 1205, 1213, 1927, 2002, 2003, 2005, 2006, 2013, 2055))
+SQLITE_UNAVAILABLE = ('unable to open database file', 'database is locked', 'disk i/o error')
+
+HTTP_CODES = {
+    404: ('rest_no_route', 'No route was found matching the URL and request method.'),
+    405: ('rest_no_route', 'No route was found matching the URL and request method.'),
+    413: ('rest_request_too_large', 'The request body is too large.'),
+    415: ('rest_unsupported_media_type', 'The request body has an unsupported media type.'),
+}
+
+
+class APIError(Exception):
+    """Ends a request with an error answer in the envelope."""
+
+    def __init__(self, status, code, message, headers=None, **data):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+        self.data = data
+
+    def response(self):
+        body = {'code': self.code, 'message': self.message,
+                'data': {'status': self.status, **self.data}}
+        return jsonify(body), self.status, self.headers
+
+
+def invalid_params(schema, err):
+    """Translate a marshmallow ValidationError into the WordPress-style 400 answer."""
+    messages = err.messages
+    missing = [name for name, msgs in messages.items() if REQUIRED_MESSAGE in msgs]
+    if missing:
+        return APIError(400, 'rest_missing_callback_param',
+                        'Missing parameter(s): ' + ', '.join(missing), params=missing)
+    for name in messages:
+        if name in schema.error_codes:
+            code, message = schema.error_codes[name]
+            return APIError(400, code, message)
+    params = {name: ' '.join(msgs) for name, msgs in messages.items()}
+    return APIError(400, 'rest_invalid_param',
+                    'Invalid parameter(s): ' + ', '.join(params), params=params)
+
+
+def database_unavailable(exc):
+    """True when a database error means the server cannot be reached (worth a retry)."""
+    if isinstance(exc, peewee.InterfaceError | MaxConnectionsExceeded):
+        return True
+    if not isinstance(exc, peewee.OperationalError):
+        return False
+    # peewee wraps the driver's exception as its first argument.
+    driver_exc = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+    errno = driver_exc.args[0] if driver_exc.args else None
+    if isinstance(errno, int):
+        return errno in MYSQL_UNAVAILABLE
+    text = str(driver_exc).lower()
+    return any(fragment in text for fragment in SQLITE_UNAVAILABLE)
+
+
+def register_error_handlers(app, retry_after):
+    """Install the handlers that give every error, expected or not, the JSON envelope."""
+
+    @app.errorhandler(APIError)
+    def handle_api_error(err):
+        return err.response()
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(err):
+        code, message = HTTP_CODES.get(err.code, ('rest_error', err.description or err.name))
+        headers = {'Allow': ', '.join(err.valid_methods)} if getattr(
+            err, 'valid_methods', None) else {}
+        return APIError(err.code, code, message, headers).response()
+
+    @app.errorhandler(peewee.DatabaseError)
+    @app.errorhandler(peewee.InterfaceError)
+    @app.errorhandler(MaxConnectionsExceeded)
+    def handle_database_error(err):
+        if database_unavailable(err):
+            log.warning('database unavailable: %s', err)
+            return APIError(503, 'database_unavailable',
+                            'The database is unavailable. Try again shortly.',
+                            {'Retry-After': str(retry_after)}).response()
+        return handle_unexpected(err)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(err):
+        log.exception('unhandled error')
+        return APIError(500, 'internal_error', 'An unexpected error occurred.').response()

@@ -1,0 +1,111 @@
+"""peewee models; field names are the JSON names. The schema itself comes from migrations/."""
+from datetime import UTC, datetime
+
+from peewee import (
+    BigAutoField,
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+    TextField,
+)
+
+from .db import database
+
+TIMESTAMP_FORMAT = '%Y-%m-%d %H:%M:%S'
+
+
+def utcnow():
+    """The current UTC time in the API's timestamp format."""
+    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+class TimestampField(DateTimeField):
+    """A UTC DATETIME that reads back as the API's 'YYYY-MM-DD HH:MM:SS' string.
+
+    SQLite hands back the stored text and MySQL a datetime; both become the same string without
+    a parse-and-format round trip per row.
+    """
+
+    def db_value(self, value):
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC)
+            return value.strftime(TIMESTAMP_FORMAT)
+        return value
+
+    def python_value(self, value):
+        if isinstance(value, datetime):
+            return value.strftime(TIMESTAMP_FORMAT)
+        return value[:19] if isinstance(value, str) else value
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Job(BaseModel):
+    """One execution of a flow. `base_status` is a generated column the database maintains."""
+
+    job_id = BigAutoField()
+    pipeline_id = BigIntegerField()
+    flow_id = BigIntegerField()
+    status = CharField(max_length=100)
+    base_status = CharField(max_length=100, null=True)
+    started_at = TimestampField(null=True)
+    completed_at = TimestampField(null=True)
+    error_message = TextField(null=True)
+    created_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = 'datamachine_jobs'
+
+
+class ProcessedItem(BaseModel):
+    """A deduplication record: this item from this source was processed by this flow step.
+
+    No foreign key to jobs: the records outlive their jobs on purpose.
+    """
+
+    id = BigAutoField()
+    flow_step_id = CharField(max_length=255)
+    source_type = CharField(max_length=100)
+    item_identifier = TextField()
+    job_id = BigIntegerField()
+    flow_id = BigIntegerField()
+    pipeline_id = BigIntegerField()
+    processed_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = 'datamachine_processed_items'
+
+
+class User(BaseModel):
+    id = BigAutoField()
+    username = CharField(max_length=60, unique=True)
+    email = CharField(max_length=100, null=True, unique=True)
+    role = CharField(max_length=20)
+    created_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = 'datamachine_users'
+
+
+class AppPassword(BaseModel):
+    """An application password, kept only as a keyed digest."""
+
+    id = BigAutoField()
+    uuid = CharField(max_length=36, unique=True)
+    user = ForeignKeyField(User, column_name='user_id', backref='app_passwords',
+                           on_delete='CASCADE')
+    name = CharField(max_length=100)
+    digest = CharField(max_length=64)
+    created_at = TimestampField(default=utcnow)
+    last_used_at = TimestampField(null=True)
+    last_ip = CharField(max_length=45, null=True)
+    revoked_at = TimestampField(null=True)
+
+    class Meta:
+        table_name = 'datamachine_app_passwords'

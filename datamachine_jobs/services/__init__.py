@@ -1,0 +1,1 @@
+"""Data operations shared by the API and the command line."""

@@ -1,0 +1,24 @@
+"""The job status vocabulary: base statuses, compound `<base> - <reason>` forms, final sets."""
+
+PENDING = 'pending'
+PROCESSING = 'processing'
+COMPLETED = 'completed'
+COMPLETED_NO_ITEMS = 'completed_no_items'
+AGENT_SKIPPED = 'agent_skipped'
+FAILED = 'failed'
+
+BASE_STATUSES = (PENDING, PROCESSING, COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED)
+FINAL_STATUSES = frozenset((COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED))
+
+SEPARATOR = ' - '
+MAX_LENGTH = 100  # the width of the status column
+
+
+def base_status(status):
+    """The part of a stored status before the first ' - ' (the whole status if it has none)."""
+    return status.split(SEPARATOR, 1)[0]
+
+
+def is_compound(status):
+    """True when the status carries a reason after its base."""
+    return SEPARATOR in status
