@@ -3,21 +3,26 @@
 Rows are generated in Python and written with the driver's executemany in large batches (one
 multi-row INSERT per batch on MySQL), which is about ten times faster than ORM inserts.
 """
+import functools
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from peewee import fn
 
 from .. import statuses
-from ..db import database
+from ..db import database, is_mysql
 from ..models import TIMESTAMP_FORMAT, Job, ProcessedItem
 
 PIPELINES = 20
 FLOWS_PER_PIPELINE = 10  # flow f belongs to pipeline (f - 1) // 10 + 1, so flow 42 is in pipeline 5
 SPAN = timedelta(days=365)
 BATCH = 20_000
+WRITERS = 2
+SQLITE_CACHE_KIB = -256 * 1024  # negative: KiB, not pages
 SOURCES = ('rss', 'reddit', 'wordpress_api', 'files', 'googlesheets')
 ERRORS = ('Handler configuration missing', 'HTTP 500 from source', 'AI provider rate limit exceeded',
           'Publish handler rejected the post', 'Invalid OAuth token')
@@ -40,7 +45,9 @@ ITEM_COLUMNS = ('flow_step_id', 'source_type', 'item_identifier', 'job_id', 'flo
                 'pipeline_id', 'processed_at')
 
 
+@functools.cache
 def _flow_step_id(pipeline_id, flow_id):
+    """`{pipeline_step_id}_{flow_id}`, the pipeline's fetch step being a stable UUID."""
     step = uuid.uuid5(uuid.NAMESPACE_URL, f'datamachine:pipeline:{pipeline_id}:fetch')
     return f'{step}_{flow_id}'
 
@@ -83,20 +90,35 @@ def _insert_sql(model, columns):
 
 
 def seed(count, rng_seed=None, now=None):
-    """Add `count` jobs (and their processed items) after the existing ones; return (jobs, items)."""
+    """Add `count` jobs (and their processed items) after the existing ones; return (jobs, items).
+
+    On MySQL two connections write alternate batches, so that generating and sending one batch
+    overlaps the server's work on the other. Each batch commits on its own.
+    """
     rng = random.Random(rng_seed)
     now = now or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     first_id = (Job.select(fn.MAX(Job.job_id)).scalar() or 0) + 1
-    job_sql = _insert_sql(Job, JOB_COLUMNS)
-    item_sql = _insert_sql(ProcessedItem, ITEM_COLUMNS)
     rows = _rows(count, first_id, rng, now)
-    items_written = 0
-    while batch := list(islice(rows, BATCH)):
-        items = [item for _, job_items in batch for item in job_items]
-        with database.atomic():
-            cursor = database.cursor()
-            cursor.executemany(job_sql, [job for job, _ in batch])
-            if items:
-                cursor.executemany(item_sql, items)
-        items_written += len(items)
-    return count, items_written
+    batches = iter(lambda: list(islice(rows, BATCH)), [])
+    if not is_mysql():
+        # A one-writer database: grow this connection's page cache so the indexes stay in it.
+        database.pragma('cache_size', SQLITE_CACHE_KIB)
+        return count, sum(map(_write_batch, batches))
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        in_flight, items_written = deque(), 0
+        for batch in batches:
+            if len(in_flight) >= WRITERS:
+                items_written += in_flight.popleft().result()
+            in_flight.append(pool.submit(_write_batch, batch))
+        return count, items_written + sum(f.result() for f in in_flight)
+
+
+def _write_batch(batch):
+    """Insert one batch of jobs with their items in one transaction; return the item count."""
+    items = [item for _, job_items in batch for item in job_items]
+    with database.connection_context(), database.atomic():
+        cursor = database.cursor()
+        cursor.executemany(_insert_sql(Job, JOB_COLUMNS), [job for job, _ in batch])
+        if items:
+            cursor.executemany(_insert_sql(ProcessedItem, ITEM_COLUMNS), items)
+    return len(items)
