@@ -41,9 +41,10 @@ def connect_url(url):
 
 
 def bind(url):
-    """Point the shared proxy at the database named by `url`."""
-    database.initialize(connect_url(url))
-    return database
+    """Point the shared proxy at the database named by `url`; return that database."""
+    target = connect_url(url)
+    database.initialize(target)
+    return target
 
 
 def migrations_dir():

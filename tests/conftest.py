@@ -1,0 +1,60 @@
+"""Fixtures: the same tests run on SQLite (a file) and, when DATAMACHINE_TEST_MYSQL_URL is set, on
+MySQL/MariaDB (a uniquely named database, dropped at the end). An unreachable MySQL fails the run.
+"""
+import pytest
+from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
+
+from datamachine_jobs import db
+from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
+
+
+@pytest.fixture(scope='session', params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope='session')
+def database_url(backend, tmp_path_factory):
+    url, drop = fresh_database_url(backend, tmp_path_factory.mktemp(backend))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope='session')
+def session_app(database_url):
+    app = make_app(database_url)
+    with app.app_context(), db.database.connection_context():
+        db.migration_runner().up()
+    yield app
+    close_pool(app)
+
+
+@pytest.fixture
+def app(session_app):
+    """The backend's app, its database bound and emptied after the test."""
+    db.database.initialize(session_app.extensions['datamachine_database'])
+    yield session_app
+    db.database.initialize(session_app.extensions['datamachine_database'])
+    with db.database.connection_context():
+        for model in (AppPassword, User, ProcessedItem, Job):
+            model.delete().execute()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def conn(app):
+    """An open connection for direct database work in a test."""
+    with db.database.connection_context():
+        yield db.database
+
+
+@pytest.fixture
+def admin(app):
+    """Authorization headers of an administrator."""
+    return basic('admin', create_account(app, 'admin', 'administrator', 'admin@example.com'))
+
+

@@ -1,0 +1,92 @@
+"""Helpers for the tests: backends, apps, accounts and rows written straight to the database."""
+import base64
+import os
+import uuid
+from urllib.parse import urlparse
+
+import pymysql
+
+from datamachine_jobs import create_app, db
+from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
+from datamachine_jobs.services import accounts
+
+MYSQL_URL = os.environ.get('DATAMACHINE_TEST_MYSQL_URL')
+BACKENDS = ['sqlite'] + (['mysql'] if MYSQL_URL else [])
+SECRET = 'test-secret'
+API = '/wp-json/datamachine/v1'
+
+
+def mysql_admin_connection(url=MYSQL_URL):
+    """A raw connection to the MySQL server of `url`, outside the app."""
+    parsed = urlparse(url)
+    return pymysql.connect(host=parsed.hostname or '127.0.0.1', port=parsed.port or 3306,
+                           user=parsed.username or 'root', password=parsed.password or '',
+                           autocommit=True)
+
+
+def fresh_database_url(backend, directory):
+    """Create an empty database; return its URL and a function that drops it."""
+    if backend == 'sqlite':
+        return f'sqlite:///{directory / "jobs.db"}', lambda: None
+    name = f'dmj_test_{uuid.uuid4().hex[:12]}'
+    with mysql_admin_connection() as conn, conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci')
+
+    def drop():
+        with mysql_admin_connection() as conn, conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS `{name}`')
+
+    return urlparse(MYSQL_URL)._replace(path='/' + name).geturl(), drop
+
+
+def make_app(url, **overrides):
+    """An app on `url` with the test secret."""
+    return create_app({'database_url': url, 'secret_key': SECRET, 'TESTING': True, **overrides})
+
+
+def close_pool(app):
+    database = app.extensions['datamachine_database']
+    if hasattr(database, 'close_all'):
+        database.close_all()
+
+
+def basic(username, password):
+    token = base64.b64encode(f'{username}:{password}'.encode()).decode()
+    return {'Authorization': f'Basic {token}'}
+
+
+def create_account(app, username, role, email=None):
+    """Create a user with one application password; return the plain password."""
+    with app.app_context(), db.database.connection_context():
+        accounts.create_user(username, role, email)
+        _, plain = accounts.create_app_password(username, 'tests',
+                                                app.config['PASSWORD_DIGEST_KEY'])
+    return plain
+
+
+def insert_job(status='completed', pipeline_id=1, flow_id=1, started_at='2026-01-01 00:00:00',
+               completed_at='__auto__', error_message=None):
+    """Insert one job row directly; return its id."""
+    if completed_at == '__auto__':
+        completed_at = None if status in ('pending', 'processing') else '2026-01-01 00:01:00'
+    if status == 'pending':
+        started_at = None
+    with db.database.connection_context():
+        return Job.insert(pipeline_id=pipeline_id, flow_id=flow_id, status=status,
+                          started_at=started_at, completed_at=completed_at,
+                          error_message=error_message).execute()
+
+
+def insert_items(job_id, count, flow_id=1, pipeline_id=1):
+    """Insert `count` processed items for a job; return their ids."""
+    with db.database.connection_context():
+        return [ProcessedItem.insert(
+            flow_step_id=f'step-{pipeline_id}_{flow_id}', source_type='rss',
+            item_identifier=f'https://example.com/{job_id}/{n}/{uuid.uuid4().hex}', job_id=job_id,
+            flow_id=flow_id, pipeline_id=pipeline_id).execute() for n in range(count)]
+
+
+def count_rows(model, *where):
+    with db.database.connection_context():
+        query = model.select()
+        return (query.where(*where) if where else query).count()
