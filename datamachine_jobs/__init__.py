@@ -55,7 +55,7 @@ def _default_database_url(instance_path):
 
 
 def _digest_key(secret, instance_path):
-    """The application-password digest key: from the setting, else a secret kept in the instance folder.
+    """The application-password digest key: from the setting, else a secret in the instance folder.
 
     Hashing the secret gives a 32-byte key whatever its length (BLAKE2b keys stop at 64 bytes).
     """

@@ -9,7 +9,8 @@ from flask.cli import AppGroup, FlaskGroup
 from . import API_PREFIX, create_app, db, passwords
 from .auth import ROLES
 from .models import Job, User
-from .services import accounts, seed as seeding
+from .services import accounts
+from .services import seed as seeding
 
 
 def with_database(check_migrations=True):

@@ -73,7 +73,7 @@ def is_mysql():
 
 
 def write_transaction():
-    """A transaction that holds the write lock from its start (SQLite IMMEDIATE; InnoDB row locks)."""
+    """A transaction holding the write lock from its start (SQLite IMMEDIATE; InnoDB row locks)."""
     return database.atomic() if is_mysql() else database.atomic('IMMEDIATE')
 
 

@@ -12,7 +12,7 @@ from . import statuses
 MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
 ORDERBY_COLUMNS = ('job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at')
 ORDERBY_PREFIX = 'j.'  # the plugin's SQL-aliased spelling, accepted as the same column
-STATUS_RE = re.compile(r'^(%s)( - .+)?$' % '|'.join(statuses.BASE_STATUSES), re.IGNORECASE | re.S)
+STATUS_RE = re.compile(rf"^({'|'.join(statuses.BASE_STATUSES)})( - .+)?$", re.IGNORECASE | re.S)
 
 
 class QueryInteger(fields.Integer):
@@ -34,7 +34,7 @@ def id_field(name, **kwargs):
 
 
 class FlexibleBoolean(fields.Field):
-    """A boolean as JSON, forms and query strings spell it: true/false, 1/0, "true"/"0" (any case)."""
+    """A boolean as JSON, forms and query strings spell it: true/false, 1/0, "true", "0"..."""
 
     TRUE = frozenset(('true', '1'))
     FALSE = frozenset(('false', '0'))
@@ -55,7 +55,7 @@ class ArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    # Field-specific error answers that replace the generic rest_invalid_param: name -> (code, message)
+    # Field-specific answers replacing the generic rest_invalid_param: name -> (code, message)
     error_codes = {}
 
     @pre_load

@@ -1,13 +1,16 @@
 """Helpers for the tests: backends, apps, accounts and rows written straight to the database."""
 import base64
+import contextlib
 import os
+import socket
+import threading
 import uuid
 from urllib.parse import urlparse
 
 import pymysql
 
 from datamachine_jobs import create_app, db
-from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
+from datamachine_jobs.models import Job, ProcessedItem
 from datamachine_jobs.services import accounts
 
 MYSQL_URL = os.environ.get('DATAMACHINE_TEST_MYSQL_URL')
@@ -90,3 +93,57 @@ def count_rows(model, *where):
     with db.database.connection_context():
         query = model.select()
         return (query.where(*where) if where else query).count()
+
+
+class TcpRelay:
+    """A loopback TCP relay to a database server that a test can cut and restore, so that the
+    app sees the server go away and come back without stopping the real one."""
+
+    def __init__(self, target_port, target_host='127.0.0.1'):
+        self.target = (target_host, target_port)
+        self.port = None
+        self._listener = None
+        self._sockets = []
+        self._lock = threading.Lock()
+
+    def start(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(('127.0.0.1', self.port or 0))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self):
+        """Refuse new connections and cut the open ones."""
+        with self._lock:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            self._listener.close()
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._sockets = []
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

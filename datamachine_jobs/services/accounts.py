@@ -28,7 +28,7 @@ def find_user(username):
 
 
 def create_app_password(username, name, key):
-    """Create an application password; return (record, plain password). The plain text is not kept."""
+    """Create an application password; return (record, plain text). Only a digest is kept."""
     plain = passwords.generate()
     record = AppPassword.create(user=find_user(username), name=name, uuid=str(uuid.uuid4()),
                                 digest=passwords.digest(plain, key))

@@ -6,9 +6,9 @@ multi-row INSERT per batch on MySQL), which is about ten times faster than ORM i
 import functools
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from peewee import fn
@@ -24,7 +24,8 @@ BATCH = 20_000
 WRITERS = 2
 SQLITE_CACHE_KIB = -256 * 1024  # negative: KiB, not pages
 SOURCES = ('rss', 'reddit', 'wordpress_api', 'files', 'googlesheets')
-ERRORS = ('Handler configuration missing', 'HTTP 500 from source', 'AI provider rate limit exceeded',
+ERRORS = ('Handler configuration missing', 'HTTP 500 from source',
+          'AI provider rate limit exceeded',
           'Publish handler rejected the post', 'Invalid OAuth token')
 # (status, weight, error message or None, processed items recorded)
 FINISHED = (

@@ -1,0 +1,149 @@
+"""The error surface: one JSON envelope for routing errors, large bodies, database outages and
+unexpected failures, and GET /jobs/<id>."""
+import contextlib
+import os
+from urllib.parse import urlparse
+
+import pytest
+from support import (
+    API,
+    TcpRelay,
+    basic,
+    close_pool,
+    create_account,
+    fresh_database_url,
+    insert_job,
+    make_app,
+)
+
+from datamachine_jobs import db
+
+NO_ROUTE = {'code': 'rest_no_route',
+            'message': 'No route was found matching the URL and request method.'}
+
+
+def test_get_one_job(client, admin):
+    job = insert_job('failed - timeout', pipeline_id=5, flow_id=42, error_message='Timed out')
+    response = client.get(f'{API}/jobs/{job}', headers=admin)
+    assert response.status_code == 200
+    assert response.get_json() == {'success': True, 'data': {
+        'job_id': job, 'flow_id': 42, 'pipeline_id': 5, 'status': 'failed - timeout',
+        'started_at': '2026-01-01 00:00:00', 'completed_at': '2026-01-01 00:01:00',
+        'error_message': 'Timed out'}}
+
+
+@pytest.mark.parametrize('job_id', ['0', '999999', str(2**63 - 1), str(2**64)])
+def test_missing_job(client, admin, job_id):
+    insert_job()
+    response = client.get(f'{API}/jobs/{job_id}', headers=admin)
+    assert response.status_code == 404
+    assert response.get_json() == {'code': 'job_not_found', 'message': 'Job not found.',
+                                   'data': {'status': 404}}
+
+
+@pytest.mark.parametrize('path', ['/jobs/abc', '/jobs/-1', '/jobs/1.5', '/nope', '/jobs/1/x'])
+def test_unknown_routes(client, admin, path):
+    response = client.get(f'{API}{path}', headers=admin)
+    assert response.status_code == 404
+    assert response.headers['Content-Type'] == 'application/json; charset=UTF-8'
+    assert response.get_json() == {**NO_ROUTE, 'data': {'status': 404}}
+
+
+@pytest.mark.parametrize('method, path, allowed', [
+    ('put', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
+    ('post', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
+    ('delete', '/jobs/1', {'GET', 'HEAD', 'OPTIONS'}),
+    ('patch', '/jobs/1', {'GET', 'HEAD', 'OPTIONS'}),
+])
+def test_wrong_method(client, admin, method, path, allowed):
+    response = getattr(client, method)(f'{API}{path}', headers=admin)
+    assert response.status_code == 405
+    assert set(response.headers['Allow'].split(', ')) == allowed
+    assert response.get_json() == {**NO_ROUTE, 'data': {'status': 405}}
+
+
+def test_trailing_slash_is_the_same_route(client, admin):
+    job = insert_job()
+    assert client.get(f'{API}/jobs/', headers=admin).get_json()['total'] == 1
+    assert client.get(f'{API}/jobs/{job}/', headers=admin).status_code == 200
+
+
+def test_body_over_one_mebibyte(client, admin):
+    insert_job('failed')
+    response = client.delete(f'{API}/jobs', headers=admin, data=b'{"type": "failed", "pad": "'
+                             + b'x' * (1024 * 1024) + b'"}', content_type='application/json')
+    assert response.status_code == 413
+    assert response.get_json()['code'] == 'rest_request_too_large'
+    assert response.get_json()['data'] == {'status': 413}
+
+
+def test_unexpected_error_is_500_without_details(backend, tmp_path, caplog):
+    """An unmigrated database makes every query fail: an error no handler expects."""
+    url, drop = fresh_database_url(backend, tmp_path)
+    app = make_app(url, TESTING=False)
+    try:
+        response = app.test_client().get(f'{API}/jobs', headers=basic('a', 'b' * 24))
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert response.get_json() == {'code': 'internal_error',
+                                       'message': 'An unexpected error occurred.',
+                                       'data': {'status': 500}}
+        assert 'Traceback' not in body and 'datamachine_' not in body
+        assert 'Traceback' in caplog.text  # the log keeps the details
+    finally:
+        close_pool(app)
+        drop()
+
+
+def assert_unavailable(response):
+    assert response.status_code == 503
+    assert response.headers['Retry-After'] == '5'
+    assert response.get_json() == {'code': 'database_unavailable',
+                                   'message': 'The database is unavailable. Try again shortly.',
+                                   'data': {'status': 503}}
+
+
+def prepared_app(url):
+    app = make_app(url)
+    with app.app_context(), db.database.connection_context():
+        db.migration_runner().up()
+    return app, basic('admin', create_account(app, 'admin', 'administrator'))
+
+
+@contextlib.contextmanager
+def outage_switch(backend, tmp_path):
+    """Yield (database URL, cut, restore): SQLite moves its folder away and back; MySQL goes
+    through a relay that is cut and restored."""
+    if backend == 'sqlite':
+        home, away = tmp_path / 'data', tmp_path / 'away'
+        home.mkdir()
+        yield (f'sqlite:///{home / "jobs.db"}', lambda: os.rename(home, away),
+               lambda: os.rename(away, home))
+        return
+    url, drop = fresh_database_url(backend, tmp_path)
+    target = urlparse(url)
+    relay = TcpRelay(target.port or 3306, target.hostname).start()
+    credentials = target.netloc.rpartition('@')[0]
+    try:
+        yield (target._replace(netloc=f'{credentials}@127.0.0.1:{relay.port}').geturl(),
+               relay.stop, relay.start)
+    finally:
+        relay.stop()
+        drop()
+
+
+def test_database_gone_then_back(backend, tmp_path):
+    with outage_switch(backend, tmp_path) as (url, cut, restore):
+        app, headers = prepared_app(url)
+        try:
+            client = app.test_client()
+            assert client.get(f'{API}/jobs', headers=headers).status_code == 200
+
+            cut()
+            assert_unavailable(client.get(f'{API}/jobs', headers=headers))
+            assert_unavailable(client.delete(f'{API}/jobs', headers=headers, json={'type': 'all'}))
+
+            restore()
+            assert client.get(f'{API}/jobs', headers=headers).status_code == 200
+        finally:
+            close_pool(app)
