@@ -4,7 +4,7 @@ import functools
 import click
 import peewee
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import API_PREFIX, create_app, db, passwords
 from .auth import ROLES
@@ -98,6 +98,7 @@ def app_passwords_revoke(username, uuid):
 
 
 @click.command('seed')
+@with_appcontext
 @click.option('--jobs', 'count', type=click.IntRange(min=1), required=True,
               help='How many jobs to add.')
 @click.option('--random-seed', type=int, default=None, help='Make the data reproducible.')
@@ -109,6 +110,7 @@ def seed_command(count, random_seed):
 
 
 @click.command('demo')
+@with_appcontext
 @click.option('--username', default='admin', show_default=True)
 @click.option('--jobs', 'count', type=click.IntRange(min=0), default=500, show_default=True)
 @click.option('--url', default='http://127.0.0.1:5000', show_default=True,

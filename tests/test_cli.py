@@ -1,0 +1,130 @@
+"""The datamachine-jobs command line."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from support import API, basic, close_pool, fresh_database_url, make_app
+
+from datamachine_jobs import db
+from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
+
+PASSWORD_LINE = re.compile(r'^([A-Za-z0-9]{4} ){5}[A-Za-z0-9]{4}$')
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def run(*args, exit_code=0):
+        result = runner.invoke(args=list(args))
+        assert result.exit_code == exit_code, result.output
+        return result.output
+    return run
+
+
+def test_users_and_app_passwords_lifecycle(cli, client):
+    assert 'Created administrator' in cli('users', 'create', 'ops', '--role', 'administrator',
+                                          '--email', 'ops@example.com')
+    output = cli('app-passwords', 'create', 'ops', 'laptop')
+    password = output.rstrip('\n').split('\n')[-1]
+    assert PASSWORD_LINE.match(password)
+    assert client.get(f'{API}/jobs', headers=basic('ops', password)).status_code == 200
+
+    listing = cli('app-passwords', 'list', 'ops')
+    with db.database.connection_context():
+        record = AppPassword.get()
+    assert record.uuid in listing and 'laptop' in listing
+    assert password.replace(' ', '') not in listing
+
+    cli('app-passwords', 'revoke', 'ops', record.uuid)
+    assert client.get(f'{API}/jobs', headers=basic('ops', password)).status_code == 401
+    assert 'no live application password' in cli('app-passwords', 'revoke', 'ops', record.uuid,
+                                                  exit_code=1)
+
+
+def test_user_errors(cli):
+    cli('users', 'create', 'ops', '--role', 'editor')
+    assert 'already exists' in cli('users', 'create', 'ops', '--role', 'editor', exit_code=1)
+    assert "Invalid value for '--role'" in cli('users', 'create', 'x', '--role', 'king',
+                                               exit_code=2)
+    assert "no user named 'ghost'" in cli('app-passwords', 'create', 'ghost', 'n', exit_code=1)
+    with db.database.connection_context():
+        assert User.select().count() == 1
+
+
+def test_seed_makes_realistic_data(cli):
+    assert 'Added 3000 jobs' in cli('seed', '--jobs', '3000', '--random-seed', '3')
+    with db.database.connection_context():
+        jobs = list(Job.select(Job.job_id, Job.flow_id, Job.pipeline_id, Job.status,
+                               Job.base_status, Job.started_at, Job.completed_at).tuples())
+        items = list(ProcessedItem.select(ProcessedItem.job_id, ProcessedItem.flow_id,
+                                          ProcessedItem.pipeline_id).tuples())
+    assert len(jobs) == 3000
+    bases = {row[4] for row in jobs}
+    assert bases == {'pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped',
+                     'failed'}
+    assert any(' - ' in row[3] for row in jobs if row[4] == 'failed')
+    assert any(' - ' in row[3] for row in jobs if row[4] == 'agent_skipped')
+    assert {row[1] for row in jobs} <= set(range(1, 201))
+    assert all(row[2] == (row[1] - 1) // 10 + 1 for row in jobs)
+    for _, _, _, _, base, started, completed in jobs:
+        assert (completed is None) == (base in ('pending', 'processing'))
+        assert (started is None) == (base == 'pending')
+        if completed:
+            assert completed >= started
+    finished = sum(1 for row in jobs if row[6] is not None)
+    assert 1.7 < len(items) / finished < 2.3
+    by_id = {row[0]: row for row in jobs}
+    assert all((by_id[j][1], by_id[j][2]) == (f, p) for j, f, p in items)
+
+
+def test_seed_appends_after_existing_jobs(cli):
+    cli('seed', '--jobs', '10')
+    cli('seed', '--jobs', '10')
+    with db.database.connection_context():
+        assert Job.select().count() == 20
+    assert "Invalid value for '--jobs'" in cli('seed', '--jobs', '0', exit_code=2)
+
+
+def test_demo_is_idempotent(cli, client):
+    first = cli('demo', '--jobs', '40')
+    match = re.search(r"curl -u 'admin:([A-Za-z0-9 ]+)' http://127\.0\.0\.1:5000"
+                      r"/wp-json/datamachine/v1/jobs", first)
+    assert match, first
+    assert client.get(f'{API}/jobs', headers=basic('admin', match.group(1))).get_json()[
+        'total'] == 40
+    second = cli('demo', '--jobs', '40')
+    assert 'exists' in second and 'curl' not in second
+    with db.database.connection_context():
+        assert User.select().count() == 1 and Job.select().count() == 40
+
+
+def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
+    url, drop = fresh_database_url(backend, tmp_path)
+    app = make_app(url)
+    try:
+        runner = app.test_cli_runner()
+        refused = runner.invoke(args=['users', 'create', 'x', '--role', 'editor'])
+        assert refused.exit_code == 1
+        assert 'run `datamachine-jobs db upgrade`' in refused.output
+        assert runner.invoke(args=['db', 'upgrade']).output == 'applied 0001_initial\n'
+        assert runner.invoke(args=['db', 'upgrade']).output == (
+            'The database schema is up to date.\n')
+    finally:
+        close_pool(app)
+        drop()
+
+
+def test_console_script(tmp_path):
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}'}
+    script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
+    for expected in ('applied 0001_initial', 'The database schema is up to date.'):
+        done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0 and done.stdout.strip() == expected, done.stderr
+    bad = subprocess.run([script, 'db', 'upgrade'], capture_output=True, text=True, timeout=60,
+                         env={**env, 'DATAMACHINE_DATABASE_URL': 'postgres://x/y'})
+    assert bad.returncode != 0
+    assert "unsupported database URL scheme 'postgres'" in bad.stderr

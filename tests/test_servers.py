@@ -1,0 +1,104 @@
+"""A real gunicorn with several workers and the real dev server give the same answers."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from support import API, SECRET, create_account
+
+from datamachine_jobs import db
+from datamachine_jobs.services import seed
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPARED_HEADERS = ('Content-Type', 'X-WP-Total', 'X-WP-TotalPages', 'WWW-Authenticate', 'Allow')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f'server exited with {process.returncode}')
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f'{url} did not answer in {seconds} s')
+
+
+@pytest.fixture
+def serve(database_url, app):
+    """Start a server command on a free port against the test database; yield its base URL."""
+    processes = []
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+           'DATAMACHINE_SECRET_KEY': SECRET}
+
+    def start(*command):
+        port = free_port()
+        argv = [arg.format(port=port) for arg in command]
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        processes.append(process)
+        base = f'http://127.0.0.1:{port}{API}'
+        wait_until_up(base + '/jobs', process)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def snapshot(response):
+    headers = {name: response.headers.get(name) for name in COMPARED_HEADERS}
+    if headers['Allow']:
+        headers['Allow'] = sorted(headers['Allow'].split(', '))
+    return response.status_code, headers, response.json()
+
+
+def test_gunicorn_and_dev_server_agree(app, serve):
+    with app.app_context(), db.database.connection_context():
+        seed.seed(300, rng_seed=1)
+    auth = ('admin', create_account(app, 'admin', 'administrator'))
+    gunicorn = serve(sys.executable, '-m', 'gunicorn', '-w', '3', '-b', '127.0.0.1:{port}',
+                     'wsgi:app')
+    dev = serve(sys.executable, '-m', 'flask', '--app', 'app', 'run', '--port', '{port}')
+
+    requests_to_compare = [
+        ('get', '/jobs', {}, auth), ('get', '/jobs?status=failed', {}, auth),
+        ('get', '/jobs?flow_id=42&per_page=25&offset=0', {}, auth),
+        ('get', '/jobs?pipeline_id=5', {}, auth),
+        ('get', '/jobs?orderby=completed_at&order=DESC', {}, auth),
+        ('get', '/jobs?status=completed&per_page=100', {}, auth),
+        ('get', '/jobs?status=agent_skipped&orderby=j.started_at&order=asc', {}, auth),
+        ('get', '/jobs/7', {}, auth), ('get', '/jobs/999999', {}, auth),
+        ('get', '/jobs?per_page=0&orderby=x', {}, auth), ('get', '/jobs', {}, None),
+        ('get', '/jobs', {}, ('admin', 'x' * 24)), ('put', '/jobs', {}, auth),
+        ('get', '/nope', {}, None), ('delete', '/jobs', {'type': 'bogus'}, auth),
+        ('delete', '/jobs', {}, auth),
+    ]
+    with requests.Session() as session:
+        for method, path, body, credentials in requests_to_compare:
+            answers = [snapshot(session.request(method, base + path, json=body or None,
+                                                auth=credentials, timeout=10))
+                       for base in (gunicorn, dev)]
+            assert answers[0] == answers[1], (method, path)
+
+        # Spread over the workers: every answer the same.
+        pages = {str(session.get(gunicorn + '/jobs?status=failed', auth=auth).json())
+                 for _ in range(20)}
+        assert len(pages) == 1
+
+        cleared = session.delete(gunicorn + '/jobs', json={'type': 'failed',
+                                                           'cleanup_processed': True}, auth=auth)
+        assert cleared.status_code == 200 and cleared.json()['jobs_deleted'] > 0
+        assert session.get(dev + '/jobs?status=failed', auth=auth).json()['total'] == 0
