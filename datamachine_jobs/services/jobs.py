@@ -27,8 +27,8 @@ def _filtered(query, pipeline_id=None, flow_id=None, status=None):
     return query
 
 
-def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
-    """One page of jobs and the number matching the filters.
+def page_query(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
+    """The query for one page of jobs, as tuples in JOB_KEYS order.
 
     Ties on `orderby` are broken by job_id in the same direction, so pages never overlap.
     """
@@ -36,10 +36,19 @@ def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
     ordering = [getattr(getattr(Job, orderby), direction)()]
     if orderby != 'job_id':
         ordering.append(getattr(Job.job_id, direction)())
-    page = (_filtered(Job.select(*JOB_FIELDS), **filters)
+    return (_filtered(Job.select(*JOB_FIELDS), **filters)
             .order_by(*ordering).limit(per_page).offset(offset).tuples())
-    total = _filtered(Job.select(fn.COUNT(Job.job_id)), **filters).scalar()
-    return _as_dicts(page), total
+
+
+def count_query(**filters):
+    """The query counting the jobs that match the filters."""
+    return _filtered(Job.select(fn.COUNT(Job.job_id)), **filters)
+
+
+def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
+    """One page of jobs and the number of jobs matching the filters."""
+    page = page_query(orderby, order, per_page, offset, **filters)
+    return _as_dicts(page), count_query(**filters).scalar()
 
 
 def get_job(job_id):

@@ -1,0 +1,55 @@
+"""Every filter and sort of GET /jobs is served by an index: no full table scan, and no sort of
+the whole table (a filtered subset may be sorted)."""
+import itertools
+import re
+
+import pytest
+
+from datamachine_jobs import db
+from datamachine_jobs.services import jobs, seed
+
+FILTERS = [{}, {'status': 'failed'}, {'status': 'failed - timeout'}, {'pipeline_id': 5},
+           {'flow_id': 42}, {'pipeline_id': 5, 'status': 'failed'},
+           {'flow_id': 42, 'status': 'completed'}, {'pipeline_id': 5, 'flow_id': 42}]
+ORDERBY = ['job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at']
+
+
+@pytest.fixture
+def analysed(app, backend):
+    """A realistic table with fresh planner statistics."""
+    with app.app_context(), db.database.connection_context():
+        seed.seed(20000, rng_seed=1)
+        db.database.execute_sql('ANALYZE' if backend == 'sqlite'
+                                else 'ANALYZE TABLE datamachine_jobs')
+        yield
+
+
+def plan(backend, query):
+    sql, params = query.sql()
+    if backend == 'sqlite':
+        return [row[3] for row in db.database.execute_sql('EXPLAIN QUERY PLAN ' + sql, params)]
+    cursor = db.database.execute_sql('EXPLAIN ' + sql, params)
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+def assert_indexed(backend, steps, filtered, ordered_by_key):
+    if backend == 'sqlite':
+        full_scans = [s for s in steps if re.fullmatch(r'SCAN \w+', s)]
+        assert not full_scans or (not filtered and ordered_by_key), steps  # rowid order
+        assert filtered or not any('TEMP B-TREE' in s for s in steps), steps
+    else:
+        assert all(step['type'] != 'ALL' and step['key'] for step in steps), steps
+        assert filtered or not any('filesort' in (s['Extra'] or '') for s in steps), steps
+
+
+@pytest.mark.usefixtures('analysed')
+def test_list_and_count_queries_use_indexes(backend):
+    with db.database.connection_context():
+        for filters, orderby in itertools.product(FILTERS, ORDERBY):
+            for order in ('ASC', 'DESC'):
+                steps = plan(backend, jobs.page_query(orderby, order, 50, 0, **filters))
+                assert_indexed(backend, steps, bool(filters), orderby == 'job_id')
+        for filters in FILTERS:
+            assert_indexed(backend, plan(backend, jobs.count_query(**filters)), bool(filters),
+                           True)
