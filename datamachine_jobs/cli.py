@@ -8,6 +8,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import API_PREFIX, create_app, db, passwords
 from .auth import ROLES
+from .config import ConfigError
 from .models import Job, User
 from .services import accounts
 from .services import seed as seeding
@@ -141,6 +142,14 @@ def register(app):
         app.cli.add_command(command)
 
 
+def load_app():
+    """Build the app for a command, reporting a bad setting as one line instead of a traceback."""
+    try:
+        return create_app()
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def main():
     """Entry point of the `datamachine-jobs` console script."""
-    FlaskGroup(create_app=lambda: create_app(), help=__doc__)()
+    FlaskGroup(create_app=load_app, help=__doc__)()

@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 
 
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use; the message names the variable."""
+
+
 @dataclass(frozen=True)
 class Config:
     """The service's settings; `from_env` is the only place that reads the environment."""
@@ -34,5 +38,5 @@ def _positive_int(environ, name, default):
     """Read an integer setting, failing at startup with the variable's name when it is bad."""
     raw = environ.get(name) or str(default)
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f'{name} must be a positive integer, got {raw!r}')
+        raise ConfigError(f'{name} must be a positive integer, got {raw!r}')
     return int(raw)

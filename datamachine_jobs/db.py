@@ -8,6 +8,8 @@ from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
 from playhouse.pool import PooledMySQLDatabase
 
+from .config import ConfigError
+
 database = DatabaseProxy()
 
 # WAL lets readers run beside a clear; NORMAL sync stays durable in WAL mode except on power loss.
@@ -34,9 +36,9 @@ def connect_url(url):
         return SqliteDatabase(name or ':memory:', **{**SQLITE_DEFAULTS, **options})
     if parsed.scheme in ('mysql', 'mysql+pool'):
         if not name:
-            raise ValueError(f'database URL {url!r} names no database')
+            raise ConfigError(f'DATAMACHINE_DATABASE_URL {url!r} names no database')
         return PooledMySQLDatabase(name, **{**MYSQL_DEFAULTS, **options})
-    raise ValueError(f'unsupported database URL scheme {parsed.scheme!r} '
+    raise ConfigError(f'DATAMACHINE_DATABASE_URL: unsupported scheme {parsed.scheme!r} '
                      '(use sqlite:///path/to.db or mysql://user:pass@host:3306/db)')
 
 

@@ -127,4 +127,21 @@ def test_console_script(tmp_path):
     bad = subprocess.run([script, 'db', 'upgrade'], capture_output=True, text=True, timeout=60,
                          env={**env, 'DATAMACHINE_DATABASE_URL': 'postgres://x/y'})
     assert bad.returncode != 0
-    assert "unsupported database URL scheme 'postgres'" in bad.stderr
+    assert bad.stderr == ("Error: DATAMACHINE_DATABASE_URL: unsupported scheme 'postgres' (use "
+                          "sqlite:///path/to.db or mysql://user:pass@host:3306/db)\n")
+
+
+@pytest.mark.parametrize('variable, value, message', [
+    ('DATAMACHINE_DATABASE_URL', 'mysql://root@127.0.0.1',
+     "DATAMACHINE_DATABASE_URL 'mysql://root@127.0.0.1' names no database"),
+    ('DATAMACHINE_CLEAR_BATCH_SIZE', 'abc',
+     "DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer, got 'abc'"),
+    ('DATAMACHINE_RETRY_AFTER', '0', "DATAMACHINE_RETRY_AFTER must be a positive integer, got '0'"),
+])
+def test_bad_setting_is_one_line(tmp_path, variable, value, message):
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}',
+           variable: value}
+    script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
+    done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stderr) == (1, f'Error: {message}\n')
