@@ -18,6 +18,7 @@ def create_app(overrides=None):
     """
     from . import cli, db
     from .api.jobs import bp as jobs_bp
+    from .api.processed_items import bp as processed_items_bp
     from .config import Config
     from .errors import register_error_handlers
     from .jsonio import OrjsonProvider
@@ -45,6 +46,7 @@ def create_app(overrides=None):
 
     register_error_handlers(app, config.retry_after)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
     cli.register(app)
     return app
 

@@ -45,7 +45,8 @@ class APIError(Exception):
 def invalid_params(schema, err):
     """Translate a marshmallow ValidationError into the WordPress-style 400 answer."""
     messages = err.messages
-    missing = [name for name, msgs in messages.items() if REQUIRED_MESSAGE in msgs]
+    missing = [name for name, msgs in messages.items()
+               if isinstance(msgs, list) and REQUIRED_MESSAGE in msgs]
     if missing:
         return APIError(400, 'rest_missing_callback_param',
                         'Missing parameter(s): ' + ', '.join(missing), params=missing)
@@ -53,9 +54,28 @@ def invalid_params(schema, err):
         if name in schema.error_codes:
             code, message = schema.error_codes[name]
             return APIError(400, code, message)
-    params = {name: ' '.join(msgs) for name, msgs in messages.items()}
+    params = dict(_flatten(messages))
     return APIError(400, 'rest_invalid_param',
                     'Invalid parameter(s): ' + ', '.join(params), params=params)
+
+
+def _flatten(messages, prefix=''):
+    """Yield (name, sentence) for nested errors, naming list entries `items[3].source_type`."""
+    for key, value in messages.items():
+        if key == '_schema':
+            name = prefix
+        elif isinstance(key, int):
+            name = f'{prefix}[{key}]'
+        else:
+            name = f'{prefix}.{key}' if prefix else key
+        if isinstance(value, dict):
+            yield from _flatten(value, name)
+        elif prefix and value == [REQUIRED_MESSAGE]:
+            yield name, f'{name} is required.'
+        elif key == '_schema':
+            yield name, f'{name} must be an object.'
+        else:
+            yield name, ' '.join(value)
 
 
 def database_unavailable(exc):

@@ -12,6 +12,9 @@ from . import statuses
 MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
 ORDERBY_COLUMNS = ('job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at')
 ORDERBY_PREFIX = 'j.'  # the plugin's SQL-aliased spelling, accepted as the same column
+MAX_ERROR_MESSAGE = 16000  # fits MySQL's TEXT (64 KiB) in utf8mb4
+MAX_ITEM_IDENTIFIER = 4096
+MAX_BATCH = 1000
 STATUS_RE = re.compile(rf"^({'|'.join(statuses.BASE_STATUSES)})( - .+)?$", re.IGNORECASE | re.S)
 
 
@@ -25,6 +28,14 @@ class QueryInteger(fields.Integer):
                 isinstance(value, int) or (isinstance(value, str) and self.DIGITS.match(value))):
             raise ValidationError(f'{attr} must be an integer.')
         return int(value)
+
+
+def text_field(name, max_length, **kwargs):
+    """A non-empty string of at most `max_length` characters."""
+    return fields.String(error_messages={'invalid': f'{name} must be a string.',
+                                         'null': f'{name} must be a string.'},
+                         validate=validate.Length(min=1, max=max_length, error=(
+                             f'{name} must be 1 to {max_length} characters long.')), **kwargs)
 
 
 def id_field(name, **kwargs):
@@ -47,6 +58,16 @@ class FlexibleBoolean(fields.Field):
         if isinstance(value, str) and value.strip().lower() in self.TRUE | self.FALSE:
             return value.strip().lower() in self.TRUE
         raise ValidationError(f'{attr} must be a boolean: true, false, 1 or 0.')
+
+
+def status_field(**kwargs):
+    """A base status, or a compound `<base> - <reason>`, any case."""
+    return fields.String(error_messages={'invalid': 'status must be a string.'}, validate=[
+        validate.Length(max=statuses.MAX_LENGTH,
+                        error=f'status must be at most {statuses.MAX_LENGTH} characters.'),
+        validate.Regexp(STATUS_RE, error=(
+            'status must be one of: ' + ', '.join(statuses.BASE_STATUSES)
+            + "; optionally followed by ' - ' and a reason."))], **kwargs)
 
 
 class ArgsSchema(Schema):
@@ -82,12 +103,7 @@ class JobListArgs(ArgsSchema):
         min=0, max=MAX_ID, error=f'offset must be an integer from 0 to {MAX_ID}.'))
     pipeline_id = id_field('pipeline_id')
     flow_id = id_field('flow_id')
-    status = fields.String(validate=[
-        validate.Length(max=statuses.MAX_LENGTH,
-                        error=f'status must be at most {statuses.MAX_LENGTH} characters.'),
-        validate.Regexp(STATUS_RE, error=(
-            'status must be one of: ' + ', '.join(statuses.BASE_STATUSES)
-            + "; optionally followed by ' - ' and a reason."))])
+    status = status_field()
 
     def normalise(self, data):
         if isinstance(data.get('orderby'), str):
@@ -106,5 +122,80 @@ class ClearJobsArgs(ArgsSchema):
     cleanup_processed = FlexibleBoolean(load_default=False)
 
 
+class CreateJobArgs(ArgsSchema):
+    """Body of POST /jobs."""
+
+    pipeline_id = id_field('pipeline_id', required=True)
+    flow_id = id_field('flow_id', required=True)
+
+
+class UpdateJobArgs(ArgsSchema):
+    """Body of PATCH /jobs/<job_id>."""
+
+    status = status_field(required=True)
+    error_message = fields.String(error_messages={'invalid': 'error_message must be a string.'},
+                                  validate=validate.Length(max=MAX_ERROR_MESSAGE, error=(
+                                      f'error_message must be at most {MAX_ERROR_MESSAGE} '
+                                      'characters.')))
+
+
+class ItemIdentity(Schema):
+    """What identifies a processed item."""
+
+    flow_step_id = text_field('flow_step_id', 255, required=True)
+    source_type = text_field('source_type', 100, required=True)
+    item_identifier = text_field('item_identifier', MAX_ITEM_IDENTIFIER, required=True)
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CheckItemArgs(ArgsSchema, ItemIdentity):
+    """Query of GET /processed-items/check."""
+
+
+class RecordItemArgs(ArgsSchema, ItemIdentity):
+    """Body of POST /jobs/<job_id>/processed-items with one record."""
+
+
+class RecordItemsArgs(ArgsSchema):
+    """Body of POST /jobs/<job_id>/processed-items with a batch: validated whole, before writing."""
+
+    items = fields.List(fields.Nested(ItemIdentity), required=True,
+                        error_messages={'invalid': 'items must be a list of records.'},
+                        validate=validate.Length(min=1, max=MAX_BATCH, error=(
+                            f'items must hold 1 to {MAX_BATCH} records.')))
+
+
+class ItemListArgs(ArgsSchema):
+    """Query of GET /processed-items."""
+
+    page = QueryInteger(load_default=1, validate=validate.Range(
+        min=1, max=MAX_ID, error=f'page must be an integer from 1 to {MAX_ID}.'))
+    per_page = QueryInteger(load_default=20, validate=validate.Range(
+        min=1, max=100, error='per_page must be an integer from 1 to 100.'))
+    flow_id = id_field('flow_id')
+    pipeline_id = id_field('pipeline_id')
+    job_id = id_field('job_id')
+    source_type = text_field('source_type', 100)
+
+
+class ClearItemsArgs(ArgsSchema):
+    """Body of DELETE /processed-items."""
+
+    error_codes = {'clear_type': ('invalid_clear_type',
+                                  "Invalid clear type. Must be 'pipeline' or 'flow'.")}
+
+    clear_type = fields.String(required=True, validate=validate.OneOf(('pipeline', 'flow')))
+    target_id = id_field('target_id', required=True)
+
+
 job_list_args = JobListArgs()
 clear_jobs_args = ClearJobsArgs()
+create_job_args = CreateJobArgs()
+update_job_args = UpdateJobArgs()
+check_item_args = CheckItemArgs()
+record_item_args = RecordItemArgs()
+record_items_args = RecordItemsArgs()
+item_list_args = ItemListArgs()
+clear_items_args = ClearItemsArgs()

@@ -22,3 +22,19 @@ def base_status(status):
 def is_compound(status):
     """True when the status carries a reason after its base."""
     return SEPARATOR in status
+
+
+def canonical(status):
+    """The status with a lower-case base and the reason as given (`FAILED - x`: `failed - x`)."""
+    base, separator, reason = status.partition(SEPARATOR)
+    return base.lower() + separator + reason
+
+
+def moves_into(base):
+    """The base statuses a job may move from into `base`: pending -> processing, and pending or
+    processing -> any final status. Nothing moves back to pending or out of a final status."""
+    if base == PROCESSING:
+        return (PENDING,)
+    if base in FINAL_STATUSES:
+        return (PENDING, PROCESSING)
+    return ()

@@ -50,10 +50,13 @@ def test_unknown_routes(client, admin, path):
 
 
 @pytest.mark.parametrize('method, path, allowed', [
-    ('put', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
-    ('post', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
-    ('delete', '/jobs/1', {'GET', 'HEAD', 'OPTIONS'}),
-    ('patch', '/jobs/1', {'GET', 'HEAD', 'OPTIONS'}),
+    ('put', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE', 'POST'}),
+    ('patch', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE', 'POST'}),
+    ('delete', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH'}),
+    ('post', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH'}),
+    ('put', '/processed-items', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
+    ('get', '/processed-items/1', {'DELETE', 'OPTIONS'}),
+    ('get', '/jobs/1/processed-items', {'POST', 'OPTIONS'}),
 ])
 def test_wrong_method(client, admin, method, path, allowed):
     response = getattr(client, method)(f'{API}{path}', headers=admin)

@@ -1,4 +1,5 @@
-"""Helpers shared by the blueprints: reading and validating request parameters."""
+"""Helpers shared by the blueprints: reading and validating request parameters, paging headers."""
+from math import ceil
 from urllib.parse import parse_qsl
 
 import orjson
@@ -46,3 +47,8 @@ def _json_object(raw):
     if not isinstance(data, dict):
         raise APIError(400, 'rest_invalid_json', 'The JSON body must be an object.')
     return data
+
+
+def page_headers(total, per_page):
+    """WordPress's paging headers: the matching total and the number of pages."""
+    return {'X-WP-Total': str(total), 'X-WP-TotalPages': str(ceil(total / per_page))}

@@ -1,9 +1,22 @@
-"""Listing, reading and clearing jobs."""
+"""Jobs: listing, reading, recording their lifecycle and clearing them."""
 from peewee import fn
 
 from .. import statuses
-from ..db import locking, write_transaction
-from ..models import Job, ProcessedItem
+from ..models import Job, ProcessedItem, utcnow
+from .batches import delete_in_batches
+
+
+class JobNotFound(LookupError):
+    """No job has this id."""
+
+
+class InvalidTransition(Exception):
+    """The job's current status does not allow the requested move."""
+
+    def __init__(self, current_status):
+        super().__init__(current_status)
+        self.current_status = current_status
+
 
 # The job object's keys, in the contract's order.
 JOB_FIELDS = (Job.job_id, Job.flow_id, Job.pipeline_id, Job.status, Job.started_at,
@@ -58,28 +71,68 @@ def get_job(job_id):
     return found[0] if found else None
 
 
+def require_job(job_id):
+    """The job with this id, or JobNotFound."""
+    job = get_job(job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
+def create_job(pipeline_id, flow_id):
+    """Record a new pending job; return it."""
+    job_id = Job.insert(pipeline_id=pipeline_id, flow_id=flow_id,
+                        status=statuses.PENDING).execute()
+    return require_job(job_id)
+
+
+def update_job(job_id, status, error_message=None):
+    """Move a job to `status`, stamping started_at/completed_at; return the job.
+
+    One conditional UPDATE decides, so of concurrent moves of one job exactly one wins and the
+    others raise InvalidTransition (this is how a runner claims a pending job).
+    """
+    status = statuses.canonical(status)
+    base = statuses.base_status(status)
+    now = utcnow()
+    values = {Job.status: status}
+    if base == statuses.PROCESSING:
+        values[Job.started_at] = now
+    else:
+        values[Job.completed_at] = now
+        values[Job.started_at] = fn.COALESCE(Job.started_at, now)
+    if error_message is not None:
+        values[Job.error_message] = error_message
+    sources = statuses.moves_into(base)
+    moved = 0
+    if sources:
+        moved = Job.update(values).where(Job.job_id == job_id,
+                                         Job.base_status.in_(sources)).execute()
+    job = require_job(job_id)
+    if not moved:
+        raise InvalidTransition(job['status'])
+    return job
+
+
 def clear_jobs(failed_only, cleanup_processed, batch_size=1000):
     """Delete all jobs (or the failed ones) that exist now; return (jobs, processed items) deleted.
 
-    Works in batches of job ids, each in its own transaction with the processed items of exactly
-    those jobs, so an interruption leaves whole batches done and a rerun finishes the work. Jobs
-    created after the call began have larger ids than the bound read first, and are never touched.
+    Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
+    an interruption leaves no orphaned records and a rerun finishes the work. Jobs created after
+    the call began have larger ids than the bound read first, and are never touched.
     """
     bound = Job.select(fn.MAX(Job.job_id)).scalar()
-    jobs_deleted = items_deleted = 0
-    last_id = 0
-    while bound is not None:
-        with write_transaction():
-            batch = Job.select(Job.job_id).where(Job.job_id > last_id, Job.job_id <= bound)
-            if failed_only:
-                batch = batch.where(Job.base_status == statuses.FAILED)
-            ids = [job_id for (job_id,) in
-                   locking(batch.order_by(Job.job_id).limit(batch_size)).tuples()]
-            if not ids:
-                break
-            if cleanup_processed:
-                items_deleted += (ProcessedItem.delete()
-                                  .where(ProcessedItem.job_id.in_(ids)).execute())
-            jobs_deleted += Job.delete().where(Job.job_id.in_(ids)).execute()
-        last_id = ids[-1]
-    return jobs_deleted, items_deleted
+    if bound is None:
+        return 0, 0
+    query = Job.select(Job.job_id).where(Job.job_id <= bound)
+    if failed_only:
+        query = query.where(Job.base_status == statuses.FAILED)
+    items_deleted = 0
+
+    def delete(ids):
+        nonlocal items_deleted
+        if cleanup_processed:
+            items_deleted += ProcessedItem.delete().where(ProcessedItem.job_id.in_(ids)).execute()
+        return Job.delete().where(Job.job_id.in_(ids)).execute()
+
+    return delete_in_batches(query, Job.job_id, batch_size, delete), items_deleted

@@ -1,0 +1,83 @@
+"""The processed-items routes: the deduplication records of flow steps."""
+from flask import Blueprint, current_app, request
+
+from ..auth import require_manager
+from ..errors import APIError
+from ..schemas import (
+    MAX_ID,
+    check_item_args,
+    clear_items_args,
+    item_list_args,
+    record_item_args,
+    record_items_args,
+)
+from ..services import jobs
+from ..services import processed_items as items
+from . import body_params, page_headers, parse
+
+bp = Blueprint('processed_items', __name__)
+bp.before_request(require_manager(lambda: None))
+
+
+@bp.get('/processed-items')
+def list_items():
+    """List records, newest first, with page numbers."""
+    args = parse(item_list_args, request.args)
+    page, total = items.list_items(**args)
+    return ({'success': True, 'items': page, 'total': total, 'page': args['page'],
+             'per_page': args['per_page']}, 200, page_headers(total, args['per_page']))
+
+
+@bp.get('/processed-items/check')
+def check_item():
+    """Tell whether an item was processed by a flow step: one index lookup."""
+    found = items.find(**parse(check_item_args, request.args))
+    return {'success': True, 'processed': found is not None, 'data': found}
+
+
+@bp.post('/jobs/<int:job_id>/processed-items')
+def record_items(job_id):
+    """Record one processed item (201; 409 if known) or a batch of up to 1000 (repeats skipped)."""
+    params = body_params()
+    try:
+        if 'items' in params:
+            batch = parse(record_items_args, params)['items']
+            created, skipped = items.record_items(_existing_id(job_id), batch)
+            return {'success': True, 'created': len(created), 'skipped': skipped,
+                    'data': created}
+        record = items.record_item(_existing_id(job_id), parse(record_item_args, params))
+        return {'success': True, 'data': record}, 201
+    except jobs.JobNotFound:
+        raise APIError(404, 'job_not_found', 'Job not found.') from None
+    except items.AlreadyProcessed as err:
+        raise APIError(409, 'already_processed', 'This item was already processed.',
+                       existing=err.existing) from None
+
+
+@bp.delete('/processed-items/<int:item_id>')
+def delete_item(item_id):
+    """Delete one record, so that its item is processed again."""
+    try:
+        items.delete_item(item_id if item_id <= MAX_ID else 0)
+    except items.ProcessedItemNotFound:
+        raise APIError(404, 'processed_item_not_found', 'Processed item not found.') from None
+    return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
+            'id': item_id}
+
+
+@bp.delete('/processed-items')
+def clear_items():
+    """Delete every record of a pipeline or a flow."""
+    args = parse(clear_items_args, body_params())
+    deleted = items.clear_items(args['clear_type'], args['target_id'],
+                                batch_size=current_app.config['CLEAR_BATCH_SIZE'])
+    return {'success': True, 'data': None,
+            'message': f'Deleted {deleted} deduplication tracking records.',
+            'items_deleted': deleted}
+
+
+def _existing_id(job_id):
+    """Ids too large to store cannot name a job."""
+    if job_id > MAX_ID:
+        raise jobs.JobNotFound(job_id)
+    return job_id

@@ -1,0 +1,21 @@
+"""Deleting many rows in bounded batches, each its own transaction."""
+from ..db import locking, write_transaction
+
+
+def delete_in_batches(query, key, batch_size, delete):
+    """Call `delete(ids)` for successive batches of `key` values matching `query`, ascending.
+
+    Each batch is read with its rows locked and deleted in one transaction, so no lock is held for
+    long and an interruption leaves whole batches done. `delete` returns a count; the sum of those
+    counts is returned.
+    """
+    total, last = 0, None
+    while True:
+        with write_transaction():
+            batch = query if last is None else query.where(key > last)
+            ids = [value for (value,) in
+                   locking(batch.order_by(key).limit(batch_size)).tuples()]
+            if not ids:
+                return total
+            total += delete(ids)
+        last = ids[-1]
