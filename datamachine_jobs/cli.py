@@ -1,16 +1,21 @@
-"""The `datamachine-jobs` command line: migrations, users, application passwords, demo data."""
+"""The `datamachine-jobs` command line: migrations, users, application passwords, jobs, processed
+items and demo data, acting on the configured database through the same services as the API."""
 import functools
 
 import click
+import orjson
 import peewee
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from marshmallow import ValidationError
 
 from . import API_PREFIX, create_app, db, passwords
 from .auth import ROLES
 from .config import ConfigError
+from .errors import invalid_params
 from .models import Job, User
-from .services import accounts
+from .schemas import MAX_ID, job_list_args
+from .services import accounts, jobs, processed_items
 from .services import seed as seeding
 
 
@@ -136,9 +141,81 @@ def demo_command(username, count, url):
         click.echo(f'Added {jobs} demo jobs and {items} processed items.')
 
 
+jobs_cli = AppGroup('jobs', help='Inspect and clear jobs.')
+
+
+@jobs_cli.command('list')
+@click.option('--status', help='A base status (matches its compound forms) or a compound one.')
+@click.option('--flow-id', 'flow_id')
+@click.option('--pipeline-id', 'pipeline_id')
+@click.option('--orderby', default='job_id', show_default=True)
+@click.option('--order', default='DESC', show_default=True)
+@click.option('--per-page', 'per_page', default='50', show_default=True)
+@click.option('--offset', default='0', show_default=True)
+@click.option('--json', 'as_json', is_flag=True, help="Print the API's JSON answer instead.")
+@with_database()
+def jobs_list(as_json, **options):
+    """List jobs with the filters and sorting of GET /jobs."""
+    try:
+        args = job_list_args.load({k: v for k, v in options.items() if v is not None})
+    except ValidationError as err:
+        error = invalid_params(job_list_args, err)
+        raise click.UsageError(' '.join(error.data['params'].values())) from None
+    page, total = jobs.list_jobs(**args)
+    if as_json:
+        click.echo(orjson.dumps({'success': True, 'data': page, 'total': total,
+                                 'per_page': args['per_page'], 'offset': args['offset']}).decode())
+        return
+    click.echo('\t'.join(jobs.JOB_KEYS))
+    for job in page:
+        click.echo('\t'.join('-' if v is None else str(v) for v in job.values()))
+    click.echo(f'{len(page)} of {total} jobs', err=True)
+
+
+@jobs_cli.command('show')
+@click.argument('job_id', type=click.IntRange(1, MAX_ID))
+@with_database()
+def jobs_show(job_id):
+    """Print one job as JSON."""
+    job = jobs.get_job(job_id)
+    if job is None:
+        raise click.ClickException('Job not found.')
+    click.echo(orjson.dumps(job, option=orjson.OPT_INDENT_2).decode())
+
+
+@jobs_cli.command('clear')
+@click.option('--type', 'clear_type', type=click.Choice(('all', 'failed')), required=True)
+@click.option('--cleanup-processed', is_flag=True,
+              help="Also delete the deleted jobs' processed-item records.")
+@click.confirmation_option(prompt='Delete these jobs?')
+@with_database()
+def jobs_clear(clear_type, cleanup_processed):
+    """Delete all or the failed jobs, as DELETE /jobs does."""
+    deleted, cleaned = jobs.clear_jobs(clear_type == 'failed', cleanup_processed,
+                                       current_app.config['CLEAR_BATCH_SIZE'])
+    click.echo(f'Deleted {deleted} jobs and {cleaned} processed items.')
+
+
+items_cli = AppGroup('processed-items', help='Manage deduplication records.')
+
+
+@items_cli.command('clear')
+@click.option('--clear-type', type=click.Choice(('pipeline', 'flow')), required=True)
+@click.option('--target-id', type=click.IntRange(1, MAX_ID), required=True,
+              help='The pipeline or flow id.')
+@click.confirmation_option(prompt='Delete these records?')
+@with_database()
+def items_clear(clear_type, target_id):
+    """Delete every record of a pipeline or a flow, as DELETE /processed-items does."""
+    deleted = processed_items.clear_items(clear_type, target_id,
+                                          current_app.config['CLEAR_BATCH_SIZE'])
+    click.echo(f'Deleted {deleted} deduplication tracking records.')
+
+
 def register(app):
     """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
-    for command in (db_cli, users_cli, passwords_cli, seed_command, demo_command):
+    for command in (db_cli, users_cli, passwords_cli, jobs_cli, items_cli, seed_command,
+                    demo_command):
         app.cli.add_command(command)
 
 

@@ -1,11 +1,21 @@
 """The datamachine-jobs command line."""
+import json
 import os
 import re
 import subprocess
 import sys
 
 import pytest
-from support import API, basic, close_pool, fresh_database_url, make_app
+from support import (
+    API,
+    basic,
+    close_pool,
+    count_rows,
+    fresh_database_url,
+    insert_items,
+    insert_job,
+    make_app,
+)
 
 from datamachine_jobs import db
 from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
@@ -147,3 +157,37 @@ def test_bad_setting_is_one_line(tmp_path, variable, value, message):
     done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
                           timeout=60)
     assert (done.returncode, done.stderr) == (1, f'Error: {message}\n')
+
+
+def test_jobs_list_show_and_clear(cli, client, admin):
+    failed = insert_job('failed - timeout', flow_id=42, error_message='Timed out')
+    done = insert_job('completed', flow_id=42)
+    insert_items(failed, 2)
+    insert_items(done, 1)
+
+    table = cli('jobs', 'list', '--status', 'failed', '--flow-id', '42').splitlines()
+    assert table[0].split('\t') == ['job_id', 'flow_id', 'pipeline_id', 'status', 'started_at',
+                                    'completed_at', 'error_message']
+    assert table[1] == (f'{failed}\t42\t1\tfailed - timeout\t2026-01-01 00:00:00\t'
+                        '2026-01-01 00:01:00\tTimed out')
+    assert json.loads(cli('jobs', 'list', '--json', '--order', 'asc').splitlines()[0]) == (
+        client.get(f'{API}/jobs?order=asc', headers=admin).get_json())
+    assert 'per_page must be an integer from 1 to 100.' in cli('jobs', 'list', '--per-page', '0',
+                                                                exit_code=2)
+
+    assert json.loads(cli('jobs', 'show', str(done)))['status'] == 'completed'
+    assert 'Job not found.' in cli('jobs', 'show', '999999', exit_code=1)
+
+    cli('jobs', 'clear', '--type', 'failed', exit_code=1)  # no confirmation: nothing happens
+    assert count_rows(Job) == 2
+    assert 'Deleted 1 jobs and 2 processed items.' in cli('jobs', 'clear', '--type', 'failed',
+                                                          '--cleanup-processed', '--yes')
+    assert count_rows(Job) == 1 and count_rows(ProcessedItem) == 1
+
+
+def test_processed_items_clear(cli):
+    insert_items(insert_job(flow_id=42), 2, flow_id=42)
+    insert_items(insert_job(flow_id=43), 3, flow_id=43)
+    assert 'Deleted 2 deduplication tracking records.' in cli(
+        'processed-items', 'clear', '--clear-type', 'flow', '--target-id', '42', '--yes')
+    assert count_rows(ProcessedItem) == 3

@@ -1,13 +1,16 @@
-"""A real gunicorn with several workers and the real dev server give the same answers."""
+"""Real servers: gunicorn with several workers and the dev server agree, and runners racing
+through gunicorn to claim one job get exactly one winner."""
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from support import API, SECRET, create_account
+from support import API, SECRET, create_account, insert_job
 
 from datamachine_jobs import db
 from datamachine_jobs.services import seed
@@ -102,3 +105,35 @@ def test_gunicorn_and_dev_server_agree(app, serve):
                                                            'cleanup_processed': True}, auth=auth)
         assert cleared.status_code == 200 and cleared.json()['jobs_deleted'] > 0
         assert session.get(dev + '/jobs?status=failed', auth=auth).json()['total'] == 0
+
+
+RUNNERS = 8
+
+
+def test_racing_claims_have_exactly_one_winner(app, serve):
+    auth = ('runner', create_account(app, 'runner', 'administrator'))
+    base = serve(sys.executable, '-m', 'gunicorn', '-w', '4', '-b', '127.0.0.1:{port}', 'wsgi:app')
+    sessions = [requests.Session() for _ in range(RUNNERS)]
+    for session in sessions:  # open every connection before the race starts
+        session.auth = auth
+        assert session.get(base + '/jobs?per_page=1', timeout=10).status_code == 200
+    start = threading.Barrier(RUNNERS)
+
+    def claim(session, job_id):
+        start.wait(timeout=10)
+        response = session.patch(f'{base}/jobs/{job_id}', json={'status': 'processing'},
+                                 timeout=10)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(RUNNERS) as pool:
+        for _ in range(10):
+            job_id = insert_job('pending')
+            answers = list(pool.map(claim, sessions, [job_id] * RUNNERS))
+            codes = sorted(code for code, _ in answers)
+            assert codes == [200] + [409] * (RUNNERS - 1), answers
+            for code, body in answers:
+                if code == 409:
+                    assert body['code'] == 'invalid_transition'
+                    assert body['data']['current_status'] == 'processing'
+    for session in sessions:
+        session.close()
