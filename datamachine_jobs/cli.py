@@ -14,8 +14,8 @@ from .auth import ROLES
 from .config import ConfigError
 from .errors import invalid_params
 from .models import Job, User
-from .schemas import MAX_ID, job_list_args
-from .services import accounts, jobs, processed_items
+from .schemas import JOB_KEYS, MAX_ID, job_list_args
+from .services import accounts, clearing, jobs, listing, processed_items
 from .services import seed as seeding
 
 
@@ -145,14 +145,15 @@ jobs_cli = AppGroup('jobs', help='Inspect and clear jobs.')
 
 
 @jobs_cli.command('list')
-@click.option('--status', help='A base status (matches its compound forms) or a compound one.')
+@click.option('--status', help='Statuses, comma-separated: a base status matches its compound '
+                                'forms, a compound one matches exactly.')
 @click.option('--flow-id', 'flow_id')
 @click.option('--pipeline-id', 'pipeline_id')
 @click.option('--orderby', default='job_id', show_default=True)
 @click.option('--order', default='DESC', show_default=True)
 @click.option('--per-page', 'per_page', default='50', show_default=True)
 @click.option('--offset', default='0', show_default=True)
-@click.option('--json', 'as_json', is_flag=True, help="Print the API's JSON answer instead.")
+@click.option('--json', 'as_json', is_flag=True, help='Print one JSON job object per line.')
 @with_database()
 def jobs_list(as_json, **options):
     """List jobs with the filters and sorting of GET /jobs."""
@@ -161,14 +162,12 @@ def jobs_list(as_json, **options):
     except ValidationError as err:
         error = invalid_params(job_list_args, err)
         raise click.UsageError(' '.join(error.data['params'].values())) from None
-    page, total = jobs.list_jobs(**args)
-    if as_json:
-        click.echo(orjson.dumps({'success': True, 'data': page, 'total': total,
-                                 'per_page': args['per_page'], 'offset': args['offset']}).decode())
-        return
-    click.echo('\t'.join(jobs.JOB_KEYS))
+    page, total, _ = listing.list_jobs(**args)
+    if not as_json:
+        click.echo('\t'.join(JOB_KEYS))
     for job in page:
-        click.echo('\t'.join('-' if v is None else str(v) for v in job.values()))
+        click.echo(orjson.dumps(job).decode() if as_json else
+                   '\t'.join('-' if v is None else str(v) for v in job.values()))
     click.echo(f'{len(page)} of {total} jobs', err=True)
 
 
@@ -191,7 +190,7 @@ def jobs_show(job_id):
 @with_database()
 def jobs_clear(clear_type, cleanup_processed):
     """Delete all or the failed jobs, as DELETE /jobs does."""
-    deleted, cleaned = jobs.clear_jobs(clear_type == 'failed', cleanup_processed,
+    deleted, cleaned = clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
                                        current_app.config['CLEAR_BATCH_SIZE'])
     click.echo(f'Deleted {deleted} jobs and {cleaned} processed items.')
 

@@ -3,7 +3,7 @@ import os
 import sys
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, MySQLDatabase, SqliteDatabase
+from peewee import SQL, DatabaseProxy, MySQLDatabase, SqliteDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
 from playhouse.pool import PooledMySQLDatabase
@@ -82,3 +82,10 @@ def write_transaction():
 def locking(query):
     """Make a SELECT lock the rows it reads until commit, where the database needs telling."""
     return query.for_update() if is_mysql() else query
+
+
+def seconds_between(start, end):
+    """SQL for the whole seconds from `start` to `end` (two DATETIME columns)."""
+    if is_mysql():
+        return fn.TIMESTAMPDIFF(SQL('SECOND'), start, end)
+    return fn.strftime('%s', end) - fn.strftime('%s', start)

@@ -38,3 +38,12 @@ def moves_into(base):
     if base in FINAL_STATUSES:
         return (PENDING, PROCESSING)
     return ()
+
+
+def count_by_status(rows):
+    """{base status: count} from (base status, count) rows, merging any letter-case variants that
+    a direct writer may have stored."""
+    counts = {}
+    for base, count in rows:
+        counts[base.lower()] = counts.get(base.lower(), 0) + count
+    return counts

@@ -170,8 +170,10 @@ def test_jobs_list_show_and_clear(cli, client, admin):
                                     'completed_at', 'error_message']
     assert table[1] == (f'{failed}\t42\t1\tfailed - timeout\t2026-01-01 00:00:00\t'
                         '2026-01-01 00:01:00\tTimed out')
-    assert json.loads(cli('jobs', 'list', '--json', '--order', 'asc').splitlines()[0]) == (
-        client.get(f'{API}/jobs?order=asc', headers=admin).get_json())
+    lines = cli('jobs', 'list', '--json', '--order', 'asc').splitlines()
+    assert [json.loads(line) for line in lines[:2]] == (
+        client.get(f'{API}/jobs?order=asc', headers=admin).get_json()['data'])
+    assert lines[2] == '2 of 2 jobs'
     assert 'per_page must be an integer from 1 to 100.' in cli('jobs', 'list', '--per-page', '0',
                                                                 exit_code=2)
 

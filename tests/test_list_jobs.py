@@ -26,7 +26,8 @@ def test_shape_defaults_and_headers(client, admin):
     assert response.headers['X-WP-Total'] == '2'
     assert response.headers['X-WP-TotalPages'] == '1'
     body = response.get_json()
-    assert list(body) == ['success', 'data', 'total', 'per_page', 'offset']
+    assert list(body) == ['success', 'data', 'total', 'per_page', 'offset', 'next_cursor']
+    assert body['next_cursor'] is None and 'Link' not in response.headers
     assert body['success'] is True and body['total'] == 2
     assert body['per_page'] == 50 and body['offset'] == 0
     assert [list(job) for job in body['data']] == [JOB_KEYS, JOB_KEYS]
@@ -43,7 +44,7 @@ def test_shape_defaults_and_headers(client, admin):
 def test_empty_table(client, admin):
     response = client.get(f'{API}/jobs', headers=admin)
     assert response.get_json() == {'success': True, 'data': [], 'total': 0, 'per_page': 50,
-                                   'offset': 0}
+                                   'offset': 0, 'next_cursor': None}
     assert response.headers['X-WP-Total'] == '0'
     assert response.headers['X-WP-TotalPages'] == '0'
 
@@ -173,6 +174,9 @@ def test_offset_past_the_end(client, admin):
 
 
 MAX = 2**63 - 1
+STATUS_LIST_RULE = ("status must be a comma-separated list of up to 20 values, each one of: "
+                    "pending, processing, completed, completed_no_items, agent_skipped, failed; "
+                    "optionally followed by ' - ' and a reason.")
 INVALID = [
     ('orderby', 'password', 'orderby must be one of: job_id, flow_id, pipeline_id, status, '
                             'started_at, completed_at.'),
@@ -193,13 +197,12 @@ INVALID = [
     ('pipeline_id', str(2**70), f'pipeline_id must be an integer from 1 to {MAX}.'),
     ('flow_id', '-3', f'flow_id must be an integer from 1 to {MAX}.'),
     ('flow_id', '4.0', 'flow_id must be an integer.'),
-    ('status', 'nope', "status must be one of: pending, processing, completed, "
-                       "completed_no_items, agent_skipped, failed; optionally followed by ' - ' "
-                       "and a reason."),
-    ('status', 'failed - ', "status must be one of: pending, processing, completed, "
-                            "completed_no_items, agent_skipped, failed; optionally followed by "
-                            "' - ' and a reason."),
-    ('status', 'failed - ' + 'x' * 100, 'status must be at most 100 characters.'),
+    ('status', 'nope', STATUS_LIST_RULE),
+    ('status', 'failed - ', STATUS_LIST_RULE),
+    ('status', 'failed - ' + 'x' * 100, STATUS_LIST_RULE),
+    ('status', 'failed,nope', STATUS_LIST_RULE),
+    ('status', ',,', STATUS_LIST_RULE),
+    ('status', ','.join(['failed'] * 21), STATUS_LIST_RULE),
 ]
 
 
@@ -217,7 +220,7 @@ def test_every_invalid_parameter_is_reported(client, admin):
                           '&flow_id=0&status=z', headers=admin)
     body = response.get_json()
     assert response.status_code == 400
-    assert body['message'] == ('Invalid parameter(s): orderby, order, per_page, offset, '
-                               'pipeline_id, flow_id, status')
-    assert list(body['data']['params']) == ['orderby', 'order', 'per_page', 'offset',
-                                            'pipeline_id', 'flow_id', 'status']
+    assert body['message'] == ('Invalid parameter(s): pipeline_id, flow_id, status, orderby, '
+                               'order, per_page, offset')
+    assert list(body['data']['params']) == ['pipeline_id', 'flow_id', 'status', 'orderby',
+                                            'order', 'per_page', 'offset']

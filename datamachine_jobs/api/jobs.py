@@ -1,38 +1,106 @@
 """The jobs routes: parse -> service -> respond."""
+from urllib.parse import urlencode
+
 from flask import Blueprint, current_app, request, url_for
 
+from .. import cursors, statuses
 from ..auth import require_manager
 from ..errors import APIError
-from ..schemas import MAX_ID, clear_jobs_args, create_job_args, job_list_args, update_job_args
-from ..services import jobs
+from ..schemas import (
+    JOB_KEYS,
+    MAX_ID,
+    clear_jobs_args,
+    create_job_args,
+    job_args,
+    job_list_args,
+    summary_args,
+    update_job_args,
+)
+from ..schemas.jobs import JobFilterArgs
+from ..services import clearing, jobs, listing, summary
 from . import body_params, page_headers, parse
 
 bp = Blueprint('jobs', __name__)
 bp.before_request(require_manager(lambda: None))
 
-
-@bp.get('/jobs')
-def list_jobs():
-    """List jobs matching the filters, one page at a time, with exact totals."""
-    args = parse(job_list_args, request.args)
-    page, total = jobs.list_jobs(**args)
-    per_page = args['per_page']
-    body = {'success': True, 'data': page, 'total': total, 'per_page': per_page,
-            'offset': args['offset']}
-    return body, 200, page_headers(total, per_page)
+FILTERS = tuple(JobFilterArgs._declared_fields)
+CLEAR_SCOPE = ('older_than', 'pipeline_id', 'flow_id')
 
 
 def job_not_found():
     return APIError(404, 'job_not_found', 'Job not found.')
 
 
+def _project(job, keys):
+    """Keep only the keys asked for with `_fields`, in the job object's order."""
+    if not keys:
+        return job
+    return {key: job[key] for key in JOB_KEYS if key in keys}
+
+
+def _bad_cursor(message):
+    return APIError(400, 'rest_invalid_param', 'Invalid parameter(s): cursor',
+                    params={'cursor': message})
+
+
+def _resume(args, filters):
+    """Read a cursor back into its ordering and position; it must belong to this query."""
+    try:
+        state = cursors.decode(args['cursor'], current_app.config['CURSOR_KEY'])
+        orderby, order, position = state['o'], state['d'], (state['v'], state['i'])
+    except (cursors.InvalidCursor, KeyError):
+        raise _bad_cursor('cursor must be a next_cursor value from an earlier answer, '
+                          'unchanged.') from None
+    if state.get('f') != cursors.fingerprint(filters):
+        raise _bad_cursor('cursor belongs to a query with other filters: repeat the filters '
+                          'of the request that gave it.')
+    for name, value in (('orderby', orderby), ('order', order)):
+        if request.args.get(name) and args[name] != value:
+            raise _bad_cursor(f'cursor continues a listing with {name}={value}.')
+    return orderby, order, position
+
+
+@bp.get('/jobs')
+def list_jobs():
+    """List jobs matching the filters, by offset or cursor, with exact totals."""
+    args = parse(job_list_args, request.args)
+    filters = {name: args[name] for name in FILTERS if name in args}
+    orderby, order, after = args['orderby'], args['order'], None
+    if 'cursor' in args:
+        orderby, order, after = _resume(args, filters)
+    per_page = args['per_page']
+    page, total, more = listing.list_jobs(orderby, order, per_page, args['offset'], after,
+                                          **filters)
+    headers = page_headers(total, per_page)
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = cursors.encode({'o': orderby, 'd': order, 'v': last[orderby],
+                                      'i': last['job_id'], 'f': cursors.fingerprint(filters)},
+                                     current_app.config['CURSOR_KEY'])
+        query = {k: v for k, v in request.args.items() if k not in ('cursor', 'offset')}
+        headers['Link'] = f'<{request.path}?{urlencode({**query, "cursor": next_cursor})}>; ' \
+                          'rel="next"'
+    body = {'success': True, 'data': [_project(job, args.get('fields')) for job in page],
+            'total': total, 'per_page': per_page, 'offset': args['offset'],
+            'next_cursor': next_cursor}
+    return body, 200, headers
+
+
+@bp.get('/jobs/summary')
+def summarize_jobs():
+    """Counts by base status, success rate and durations of the matching jobs (per group)."""
+    return {'success': True, 'data': summary.summarize(**parse(summary_args, request.args))}
+
+
 @bp.get('/jobs/<int:job_id>')
 def get_job(job_id):
     """Show one job."""
+    args = parse(job_args, request.args)
     job = jobs.get_job(job_id) if job_id <= MAX_ID else None
     if job is None:
         raise job_not_found()
-    return {'success': True, 'data': job}
+    return {'success': True, 'data': _project(job, args.get('fields'))}
 
 
 @bp.post('/jobs')
@@ -62,10 +130,17 @@ def update_job(job_id):
 
 @bp.delete('/jobs')
 def clear_jobs():
-    """Delete all or the failed jobs, and with cleanup_processed their processed items."""
+    """Delete all or the failed jobs (optionally by age and scope), or preview it with dry_run."""
     args = parse(clear_jobs_args, body_params())
-    deleted, cleaned = jobs.clear_jobs(
-        failed_only=args['type'] == 'failed', cleanup_processed=args['cleanup_processed'],
-        batch_size=current_app.config['CLEAR_BATCH_SIZE'])
+    failed_only = args['type'] == 'failed'
+    scope = {name: args[name] for name in CLEAR_SCOPE if name in args}
+    if args['dry_run']:
+        matched, items, by_status = clearing.preview_clear(
+            failed_only, args['cleanup_processed'], **scope)
+        return {'success': True, 'dry_run': True, 'jobs_matched': matched,
+                'processed_items_matched': items,
+                'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
+    deleted, cleaned = clearing.clear_jobs(
+        failed_only, args['cleanup_processed'], current_app.config['CLEAR_BATCH_SIZE'], **scope)
     return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': deleted,
             'processed_items_cleaned': cleaned}

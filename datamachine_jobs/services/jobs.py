@@ -1,9 +1,9 @@
-"""Jobs: listing, reading, recording their lifecycle and clearing them."""
+"""Jobs: reading one, and recording their lifecycle."""
 from peewee import fn
 
 from .. import statuses
-from ..models import Job, ProcessedItem, utcnow
-from .batches import delete_in_batches
+from ..models import Job, utcnow
+from ..schemas import JOB_KEYS
 
 
 class JobNotFound(LookupError):
@@ -18,56 +18,18 @@ class InvalidTransition(Exception):
         self.current_status = current_status
 
 
-# The job object's keys, in the contract's order.
-JOB_FIELDS = (Job.job_id, Job.flow_id, Job.pipeline_id, Job.status, Job.started_at,
-              Job.completed_at, Job.error_message)
-JOB_KEYS = tuple(field.name for field in JOB_FIELDS)
+JOB_FIELDS = tuple(getattr(Job, key) for key in JOB_KEYS)
 
 
-def _as_dicts(rows):
+def as_dicts(rows):
+    """Job objects from rows of JOB_FIELDS."""
     return [dict(zip(JOB_KEYS, row, strict=True)) for row in rows]
-
-
-def _filtered(query, pipeline_id=None, flow_id=None, status=None):
-    """Apply the list filters; a base status also matches its compound forms."""
-    if pipeline_id is not None:
-        query = query.where(Job.pipeline_id == pipeline_id)
-    if flow_id is not None:
-        query = query.where(Job.flow_id == flow_id)
-    if status:
-        column = Job.status if statuses.is_compound(status) else Job.base_status
-        query = query.where(column == status)
-    return query
-
-
-def page_query(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
-    """The query for one page of jobs, as tuples in JOB_KEYS order.
-
-    Ties on `orderby` are broken by job_id in the same direction, so pages never overlap.
-    """
-    direction = 'desc' if order == 'DESC' else 'asc'
-    ordering = [getattr(getattr(Job, orderby), direction)()]
-    if orderby != 'job_id':
-        ordering.append(getattr(Job.job_id, direction)())
-    return (_filtered(Job.select(*JOB_FIELDS), **filters)
-            .order_by(*ordering).limit(per_page).offset(offset).tuples())
-
-
-def count_query(**filters):
-    """The query counting the jobs that match the filters."""
-    return _filtered(Job.select(fn.COUNT(Job.job_id)), **filters)
-
-
-def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
-    """One page of jobs and the number of jobs matching the filters."""
-    page = page_query(orderby, order, per_page, offset, **filters)
-    return _as_dicts(page), count_query(**filters).scalar()
 
 
 def get_job(job_id):
     """The job with this id, or None."""
     rows = Job.select(*JOB_FIELDS).where(Job.job_id == job_id).tuples()
-    found = _as_dicts(rows)
+    found = as_dicts(rows)
     return found[0] if found else None
 
 
@@ -112,27 +74,3 @@ def update_job(job_id, status, error_message=None):
     if not moved:
         raise InvalidTransition(job['status'])
     return job
-
-
-def clear_jobs(failed_only, cleanup_processed, batch_size=1000):
-    """Delete all jobs (or the failed ones) that exist now; return (jobs, processed items) deleted.
-
-    Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
-    an interruption leaves no orphaned records and a rerun finishes the work. Jobs created after
-    the call began have larger ids than the bound read first, and are never touched.
-    """
-    bound = Job.select(fn.MAX(Job.job_id)).scalar()
-    if bound is None:
-        return 0, 0
-    query = Job.select(Job.job_id).where(Job.job_id <= bound)
-    if failed_only:
-        query = query.where(Job.base_status == statuses.FAILED)
-    items_deleted = 0
-
-    def delete(ids):
-        nonlocal items_deleted
-        if cleanup_processed:
-            items_deleted += ProcessedItem.delete().where(ProcessedItem.job_id.in_(ids)).execute()
-        return Job.delete().where(Job.job_id.in_(ids)).execute()
-
-    return delete_in_batches(query, Job.job_id, batch_size, delete), items_deleted

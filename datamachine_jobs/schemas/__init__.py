@@ -1,0 +1,34 @@
+"""marshmallow schemas for query arguments and request bodies, one instance of each, built once."""
+from .fields import MAX_ID
+from .jobs import (
+    JOB_KEYS,
+    ClearJobsArgs,
+    CreateJobArgs,
+    JobArgs,
+    JobListArgs,
+    SummaryArgs,
+    UpdateJobArgs,
+)
+from .processed_items import (
+    CheckItemArgs,
+    ClearItemsArgs,
+    ItemListArgs,
+    RecordItemArgs,
+    RecordItemsArgs,
+)
+
+__all__ = ['JOB_KEYS', 'MAX_ID', 'check_item_args', 'clear_items_args', 'clear_jobs_args',
+           'create_job_args', 'item_list_args', 'job_args', 'job_list_args', 'record_item_args',
+           'record_items_args', 'summary_args', 'update_job_args']
+
+job_list_args = JobListArgs()
+job_args = JobArgs()
+summary_args = SummaryArgs()
+clear_jobs_args = ClearJobsArgs()
+create_job_args = CreateJobArgs()
+update_job_args = UpdateJobArgs()
+check_item_args = CheckItemArgs()
+record_item_args = RecordItemArgs()
+record_items_args = RecordItemsArgs()
+item_list_args = ItemListArgs()
+clear_items_args = ClearItemsArgs()

@@ -1,0 +1,165 @@
+"""Field types and the base schema for request parameters.
+
+Messages are whole sentences naming the parameter: they reach clients verbatim in the error
+envelope's `data.params`.
+"""
+import re
+from datetime import UTC, datetime, timedelta
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+from .. import statuses
+
+MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
+TIME_FORMAT = '%Y-%m-%d %H:%M:%S'
+STATUS_RE = re.compile(rf"^({'|'.join(statuses.BASE_STATUSES)})( - .+)?$", re.IGNORECASE | re.S)
+STATUS_RULE = ('one of: ' + ', '.join(statuses.BASE_STATUSES)
+               + "; optionally followed by ' - ' and a reason")
+MAX_STATUSES = 20
+# A '+' of an unescaped UTC offset arrives as a space after URL decoding.
+OFFSET_AS_SPACE = re.compile(r' (\d\d:?\d\d)$')
+AGE_RE = re.compile(r'^([0-9]{1,6})([dhm])$')
+AGE_UNITS = {'d': 'days', 'h': 'hours', 'm': 'minutes'}
+
+
+class QueryInteger(fields.Integer):
+    """An integer written in decimal digits (no floats, exponents or non-ASCII digits)."""
+
+    DIGITS = re.compile(r'^\s*-?[0-9]+\s*$')
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not (
+                isinstance(value, int) or (isinstance(value, str) and self.DIGITS.match(value))):
+            raise ValidationError(f'{attr} must be an integer.')
+        return int(value)
+
+
+def text_field(name, max_length, **kwargs):
+    """A non-empty string of at most `max_length` characters."""
+    return fields.String(error_messages={'invalid': f'{name} must be a string.',
+                                         'null': f'{name} must be a string.'},
+                         validate=validate.Length(min=1, max=max_length, error=(
+                             f'{name} must be 1 to {max_length} characters long.')), **kwargs)
+
+
+def id_field(name, **kwargs):
+    """An optional positive id that fits a BIGINT."""
+    return QueryInteger(validate=validate.Range(
+        min=1, max=MAX_ID, error=f'{name} must be an integer from 1 to {MAX_ID}.'), **kwargs)
+
+
+def status_field(**kwargs):
+    """One status: a base status, or a compound `<base> - <reason>`, any case."""
+    return fields.String(error_messages={'invalid': 'status must be a string.'}, validate=[
+        validate.Length(max=statuses.MAX_LENGTH,
+                        error=f'status must be at most {statuses.MAX_LENGTH} characters.'),
+        validate.Regexp(STATUS_RE, error=f'status must be {STATUS_RULE}.')], **kwargs)
+
+
+class FlexibleBoolean(fields.Field):
+    """A boolean as JSON, forms and query strings spell it: true/false, 1/0, "true", "0"..."""
+
+    TRUE = frozenset(('true', '1'))
+    FALSE = frozenset(('false', '0'))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in self.TRUE | self.FALSE:
+            return value.strip().lower() in self.TRUE
+        raise ValidationError(f'{attr} must be a boolean: true, false, 1 or 0.')
+
+
+class CommaList(fields.Field):
+    """Comma-separated values, each checked by `check(value) -> canonical or None`."""
+
+    def __init__(self, check, rule, max_items, **kwargs):
+        super().__init__(**kwargs)
+        self.check, self.rule, self.max_items = check, rule, max_items
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(f'{attr} must be a comma-separated list of {self.rule}.')
+        parts = [part.strip() for part in value.split(',') if part.strip()]
+        checked = [self.check(part) for part in parts]
+        if not parts or None in checked or len(parts) > self.max_items:
+            raise ValidationError(f'{attr} must be a comma-separated list of up to '
+                                  f'{self.max_items} values, each {self.rule}.')
+        return tuple(dict.fromkeys(checked))
+
+
+def _status(value):
+    if len(value) <= statuses.MAX_LENGTH and STATUS_RE.match(value):
+        return statuses.canonical(value)
+    return None
+
+
+def status_list_field(**kwargs):
+    """Statuses, any of which matches (each by the base/compound rule)."""
+    return CommaList(_status, STATUS_RULE, MAX_STATUSES, **kwargs)
+
+
+def parse_time(value):
+    """A naive UTC datetime from 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601; None if it is neither.
+
+    Fractions of a second round up: stored times are whole seconds, so `>= x.5` is `>= x+1`.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(OFFSET_AS_SPACE.sub(r'+\1', value.strip()))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
+class Timestamp(fields.Field):
+    """A point in time; loads as the stored 'YYYY-MM-DD HH:MM:SS' UTC text."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = parse_time(value)
+        if moment is None:
+            raise ValidationError(f"{attr} must be a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO "
+                                  "8601 with an offset.")
+        return moment.strftime(TIME_FORMAT)
+
+
+class Age(fields.Field):
+    """An age such as `30d`, `12h` or `90m`, or a time; loads as the cut-off time (UTC text)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        match = AGE_RE.match(value.strip()) if isinstance(value, str) else None
+        if match:
+            delta = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+            return (datetime.now(UTC).replace(tzinfo=None) - delta).strftime(TIME_FORMAT)
+        moment = parse_time(value)
+        if moment is None:
+            raise ValidationError(f"{attr} must be an age such as 30d, 12h or 90m, or a time "
+                                  "('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 with an offset).")
+        return moment.strftime(TIME_FORMAT)
+
+
+class ArgsSchema(Schema):
+    """Base for request parameters: unknown ones are ignored and an empty value means unset."""
+
+    # Field-specific answers replacing the generic rest_invalid_param: name -> (code, message)
+    error_codes = {}
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def prepare(self, data, **kwargs):
+        if hasattr(data, 'to_dict'):
+            data = data.to_dict(flat=True)  # a repeated query parameter: the first value wins
+        return self.normalise({k: v for k, v in data.items() if v != '' and v is not None})
+
+    def normalise(self, data):
+        """Bring accepted spellings to their canonical form before validation."""
+        return data
