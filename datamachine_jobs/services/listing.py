@@ -89,7 +89,7 @@ def keyset_page(orderby, order, limit, after, **filters):
     rows = []
     for conditions, ordering in keyset_segments(orderby, order, *after):
         query = filtered(Job.select(*JOB_FIELDS), **filters).where(*conditions)
-        rows += query.order_by(*ordering).limit(limit - len(rows)).tuples()
+        rows.extend(query.order_by(*ordering).limit(limit - len(rows)).tuples())
         if len(rows) >= limit:
             break
     return rows
