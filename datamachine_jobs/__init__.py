@@ -17,6 +17,7 @@ def create_app(overrides=None):
     Nothing touches the database here: connections open on first use in a request.
     """
     from . import cli, db
+    from .api.docs import bp as docs_bp
     from .api.jobs import bp as jobs_bp
     from .api.processed_items import bp as processed_items_bp
     from .config import Config
@@ -49,6 +50,7 @@ def create_app(overrides=None):
     register_error_handlers(app, config.retry_after)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
     cli.register(app)
     return app
 

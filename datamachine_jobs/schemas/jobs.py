@@ -22,6 +22,7 @@ ORDERBY_PREFIX = 'j.'  # the plugin's SQL-aliased spelling, accepted as the same
 GROUP_BY = ('flow_id', 'pipeline_id')
 MAX_ERROR_MESSAGE = 16000  # fits MySQL's TEXT (64 KiB) in utf8mb4
 MAX_CURSOR = 1000
+TIME_HELP = "'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset."
 
 
 def job_keys_field():
@@ -36,26 +37,32 @@ class JobFilterArgs(ArgsSchema):
 
     pipeline_id = id_field('pipeline_id')
     flow_id = id_field('flow_id')
-    status = status_list_field()
-    started_after = Timestamp()
-    started_before = Timestamp()
-    completed_after = Timestamp()
-    completed_before = Timestamp()
+    status = status_list_field(metadata={'description': (
+        'Comma-separated statuses, any of which matches: a base status matches its compound '
+        'forms (`failed` matches `failed - timeout`), a compound one matches exactly. Any case.')})
+    started_after = Timestamp(metadata={'description': TIME_HELP + ' Inclusive.'})
+    started_before = Timestamp(metadata={'description': TIME_HELP + ' Exclusive.'})
+    completed_after = Timestamp(metadata={'description': TIME_HELP + ' Inclusive.'})
+    completed_before = Timestamp(metadata={'description': TIME_HELP + ' Exclusive.'})
 
 
 class JobListArgs(JobFilterArgs):
     """Query arguments of GET /jobs."""
 
     orderby = fields.String(load_default='job_id', validate=validate.OneOf(
-        ORDERBY_COLUMNS, error='orderby must be one of: ' + ', '.join(ORDERBY_COLUMNS) + '.'))
+        ORDERBY_COLUMNS, error='orderby must be one of: ' + ', '.join(ORDERBY_COLUMNS) + '.'),
+        metadata={'description': "Ties are broken by job_id; the plugin's `j.` prefix works."})
     order = fields.String(load_default='DESC', validate=validate.OneOf(
-        ('ASC', 'DESC'), error='order must be ASC or DESC.'))
+        ('ASC', 'DESC'), error='order must be ASC or DESC.'),
+        metadata={'description': 'Any letter case. NULL times sort as the smallest values.'})
     per_page = QueryInteger(load_default=50, validate=validate.Range(
         min=1, max=100, error='per_page must be an integer from 1 to 100.'))
     offset = QueryInteger(load_default=0, validate=validate.Range(
         min=0, max=MAX_ID, error=f'offset must be an integer from 0 to {MAX_ID}.'))
     cursor = fields.String(validate=validate.Length(
-        max=MAX_CURSOR, error='cursor must be a next_cursor value from an earlier answer.'))
+        max=MAX_CURSOR, error='cursor must be a next_cursor value from an earlier answer.'),
+        metadata={'description': 'next_cursor of the previous page; keeps its ordering and '
+                                 'needs the same filters. Not with a non-zero offset.'})
     fields_ = job_keys_field()
 
     def normalise(self, data):

@@ -1,0 +1,130 @@
+"""The shapes of the answers, for the OpenAPI document (views build the answers themselves)."""
+from marshmallow import Schema, fields
+
+Integer, String, Boolean = fields.Integer, fields.String, fields.Boolean
+
+
+def nullable(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+class Job(Schema):
+    job_id = Integer()
+    flow_id = Integer()
+    pipeline_id = Integer()
+    status = String()
+    started_at = nullable(String, metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
+    completed_at = nullable(String, metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
+    error_message = nullable(String)
+
+
+class JobList(Schema):
+    success = Boolean()
+    data = fields.List(fields.Nested(Job))
+    total = Integer(metadata={'description': 'Jobs matching the filters.'})
+    per_page = Integer()
+    offset = Integer()
+    next_cursor = nullable(String, metadata={'description': 'Pass as `cursor` for the next '
+                                                            'page; null on the last page.'})
+
+
+class OneJob(Schema):
+    success = Boolean()
+    data = fields.Nested(Job)
+
+
+class Cleared(Schema):
+    success = Boolean()
+    message = String()
+    jobs_deleted = Integer()
+    processed_items_cleaned = Integer()
+
+
+class ClearPreview(Schema):
+    success = Boolean()
+    dry_run = Boolean()
+    jobs_matched = Integer()
+    processed_items_matched = Integer()
+    by_status = fields.Dict(keys=String(), values=Integer())
+
+
+class Durations(Schema):
+    avg = nullable(fields.Float)
+    p50 = nullable(Integer)
+    p95 = nullable(Integer)
+    max = nullable(Integer)
+
+
+class Stats(Schema):
+    total = Integer()
+    by_status = fields.Dict(keys=String(), values=Integer())
+    success_rate = nullable(fields.Float, metadata={'description': 'Successes over finished.'})
+    duration_seconds = fields.Nested(Durations)
+
+
+class GroupStats(Stats):
+    flow_id = Integer(metadata={'description': 'With group_by=flow_id.'})
+    pipeline_id = Integer(metadata={'description': 'With group_by=pipeline_id.'})
+
+
+class SummaryData(Stats):
+    groups = fields.List(fields.Nested(GroupStats), metadata={'description': 'With group_by.'})
+
+
+class Summary(Schema):
+    success = Boolean()
+    data = fields.Nested(SummaryData)
+
+
+class Item(Schema):
+    id = Integer()
+    flow_step_id = String()
+    source_type = String()
+    item_identifier = String()
+    job_id = Integer()
+    processed_at = String()
+
+
+class ItemList(Schema):
+    success = Boolean()
+    items = fields.List(fields.Nested(Item))
+    total = Integer()
+    page = Integer()
+    per_page = Integer()
+
+
+class ItemCheck(Schema):
+    success = Boolean()
+    processed = Boolean()
+    data = fields.Nested(Item, allow_none=True)
+
+
+class OneItem(Schema):
+    success = Boolean()
+    data = fields.Nested(Item)
+
+
+class ItemBatch(Schema):
+    success = Boolean()
+    created = Integer()
+    skipped = Integer()
+    data = fields.List(fields.Nested(Item))
+
+
+class ItemDeleted(Schema):
+    success = Boolean()
+    message = String()
+    id = Integer()
+
+
+class ItemsCleared(Schema):
+    success = Boolean()
+    data = fields.Constant(None, allow_none=True)
+    message = String()
+    items_deleted = Integer()
+
+
+class Error(Schema):
+    code = String()
+    message = String()
+    data = fields.Dict(metadata={'description': '`status`, and `params` for invalid input.'})
