@@ -56,5 +56,8 @@ def test_list_and_count_queries_use_indexes(backend):
                 steps = plan(backend, listing.page_query(orderby, order, 50, 0, **filters))
                 assert_indexed(backend, steps, bool(filters), orderby == 'job_id')
         for filters in FILTERS:
-            assert_indexed(backend, plan(backend, listing.count_query(**filters)), bool(filters),
-                           not filters)
+            count = listing.count_query(**filters)
+            if any('_after' in name or '_before' in name for name in filters):
+                assert_indexed(backend, plan(backend, count), True, False)
+            else:  # answered from the counts kept by triggers, a table of a few hundred rows
+                assert 'datamachine_job_counts' in count.sql()[0]

@@ -5,7 +5,7 @@ from functools import reduce
 from peewee import fn
 
 from .. import statuses
-from ..models import Job
+from ..models import Job, JobCount
 from .jobs import JOB_FIELDS, as_dicts
 
 NULLABLE = frozenset(('started_at', 'completed_at'))
@@ -17,18 +17,19 @@ WINDOWS = {
 }
 
 
-def filtered(query, pipeline_id=None, flow_id=None, status=(), **windows):
-    """Apply the list filters. Each status matches by the base/compound rule, any of them may
-    match; time windows are `_after` inclusive and `_before` exclusive."""
+def filtered(query, pipeline_id=None, flow_id=None, status=(), model=Job, **windows):
+    """Apply the list filters to a query on jobs (or on their counts). Each status matches by the
+    base/compound rule, any of them may match; time windows are `_after` inclusive and `_before`
+    exclusive."""
     if pipeline_id is not None:
-        query = query.where(Job.pipeline_id == pipeline_id)
+        query = query.where(model.pipeline_id == pipeline_id)
     if flow_id is not None:
-        query = query.where(Job.flow_id == flow_id)
+        query = query.where(model.flow_id == flow_id)
     if status:
         bases = [s for s in status if not statuses.is_compound(s)]
         exact = [s for s in status if statuses.is_compound(s)]
-        matches = ([Job.base_status.in_(bases)] if bases else []) + (
-            [Job.status.in_(exact)] if exact else [])
+        matches = ([model.base_status.in_(bases)] if bases else []) + (
+            [model.status.in_(exact)] if exact else [])
         query = query.where(reduce(operator.or_, matches))
     for name, moment in windows.items():
         column, compare = WINDOWS[name]
@@ -52,8 +53,15 @@ def page_query(orderby='job_id', order='DESC', per_page=50, offset=0, **filters)
 
 
 def count_query(**filters):
-    """The query counting the jobs that match the filters."""
-    return filtered(Job.select(fn.COUNT(Job.job_id)), **filters)
+    """The query counting the jobs that match the filters.
+
+    Without a time window the database's own counts per (pipeline, flow, status) answer it: a
+    sum over a few hundred rows, as exact as COUNT(*) and as cheap at 10M jobs as at 10k.
+    """
+    if any(name in WINDOWS for name in filters):
+        return filtered(Job.select(fn.COUNT(Job.job_id)), **filters)
+    return filtered(JobCount.select(fn.COALESCE(fn.SUM(JobCount.n), 0)), model=JobCount,
+                    **filters)
 
 
 def _beyond(column, value, descending):
@@ -101,4 +109,4 @@ def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, after=None,
         rows = list(page_query(orderby, order, per_page + 1, offset, **filters))
     else:
         rows = keyset_page(orderby, order, per_page + 1, after, **filters)
-    return as_dicts(rows[:per_page]), count_query(**filters).scalar(), len(rows) > per_page
+    return as_dicts(rows[:per_page]), int(count_query(**filters).scalar()), len(rows) > per_page
