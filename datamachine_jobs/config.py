@@ -18,8 +18,8 @@ class Config:
     database_url: str | None = None
     # Key of the application-password digests; None means generated once into the instance folder.
     secret_key: str | None = None
-    # Jobs deleted per transaction by DELETE /jobs.
-    clear_batch_size: int = 1000
+    # Rows deleted per transaction by the clears (at most 30000: SQLite's bound-parameter limit).
+    clear_batch_size: int = 10000
     # Seconds a client should wait before retrying when the database is unavailable.
     retry_after: int = 5
 
@@ -29,14 +29,16 @@ class Config:
         return cls(
             database_url=environ.get('DATAMACHINE_DATABASE_URL') or None,
             secret_key=environ.get('DATAMACHINE_SECRET_KEY') or None,
-            clear_batch_size=_positive_int(environ, 'DATAMACHINE_CLEAR_BATCH_SIZE', 1000),
+            clear_batch_size=_positive_int(environ, 'DATAMACHINE_CLEAR_BATCH_SIZE', 10000,
+                                           maximum=30000),
             retry_after=_positive_int(environ, 'DATAMACHINE_RETRY_AFTER', 5),
         )
 
 
-def _positive_int(environ, name, default):
+def _positive_int(environ, name, default, maximum=None):
     """Read an integer setting, failing at startup with the variable's name when it is bad."""
     raw = environ.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f'{name} must be a positive integer, got {raw!r}')
+    if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
+        limit = f' up to {maximum}' if maximum else ''
+        raise ConfigError(f'{name} must be a positive integer{limit}, got {raw!r}')
     return int(raw)

@@ -105,8 +105,11 @@ def seed(count, rng_seed=None, now=None):
         # A one-writer database: grow this connection's page cache so the indexes stay in it.
         database.pragma('cache_size', SQLITE_CACHE_KIB)
         return count, sum(map(_write_batch, batches))
+    # The first batch alone creates the count rows, whose gap locks concurrent inserts would fight
+    # over; then two writers share the rest.
+    items_written = sum(map(_write_batch, islice(batches, 1)))
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        in_flight, items_written = deque(), 0
+        in_flight = deque()
         for batch in batches:
             if len(in_flight) >= WRITERS:
                 items_written += in_flight.popleft().result()
@@ -115,11 +118,16 @@ def seed(count, rng_seed=None, now=None):
 
 
 def _write_batch(batch):
-    """Insert one batch of jobs with their items in one transaction; return the item count."""
+    """Insert one batch of jobs with their items in one transaction; return the item count.
+
+    Jobs go in (pipeline_id, flow_id, status) order, the key of the counts their triggers
+    update, so concurrent batches lock count rows in one order and cannot deadlock.
+    """
     items = [item for _, job_items in batch for item in job_items]
+    jobs = sorted((job for job, _ in batch), key=lambda job: (job[1], job[2], job[3]))
     with database.connection_context(), database.atomic():
         cursor = database.cursor()
-        cursor.executemany(_insert_sql(Job, JOB_COLUMNS), [job for job, _ in batch])
+        cursor.executemany(_insert_sql(Job, JOB_COLUMNS), jobs)
         if items:
             cursor.executemany(_insert_sql(ProcessedItem, ITEM_COLUMNS), items)
     return len(items)
