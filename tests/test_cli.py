@@ -149,7 +149,9 @@ def test_console_script(tmp_path):
     ('DATAMACHINE_DATABASE_URL', 'mysql://root@127.0.0.1',
      "DATAMACHINE_DATABASE_URL 'mysql://root@127.0.0.1' names no database"),
     ('DATAMACHINE_CLEAR_BATCH_SIZE', 'abc',
-     "DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer, got 'abc'"),
+     "DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer up to 30000, got 'abc'"),
+    ('DATAMACHINE_CLEAR_BATCH_SIZE', '40000',
+     "DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer up to 30000, got '40000'"),
     ('DATAMACHINE_RETRY_AFTER', '0', "DATAMACHINE_RETRY_AFTER must be a positive integer, got '0'"),
 ])
 def test_bad_setting_is_one_line(tmp_path, variable, value, message):
