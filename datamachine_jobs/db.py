@@ -3,17 +3,24 @@ import os
 import sys
 from urllib.parse import urlparse
 
-from peewee import SQL, DatabaseProxy, MySQLDatabase, SqliteDatabase, fn
+from peewee import SQL, DatabaseProxy, MySQLDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
-from playhouse.pool import PooledMySQLDatabase
+from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
 
 from .config import ConfigError
 
 database = DatabaseProxy()
 
 # WAL lets readers run beside a clear; NORMAL sync stays durable in WAL mode except on power loss.
-SQLITE_DEFAULTS = {'pragmas': {'journal_mode': 'wal', 'synchronous': 'normal'}, 'timeout': 10}
+# Connections are pooled per process, so each keeps its parsed schema and page cache warm.
+SQLITE_DEFAULTS = {
+    'pragmas': {'journal_mode': 'wal', 'synchronous': 'normal', 'cache_size': -32768,
+                'mmap_size': 268435456},
+    'timeout': 10,
+    'max_connections': 32,
+    'stale_timeout': 300,
+}
 # The pool pings a connection before handing it out, so a restarted server is survived.
 MYSQL_DEFAULTS = {
     'charset': 'utf8mb4',
@@ -25,6 +32,36 @@ MYSQL_DEFAULTS = {
 }
 
 
+class SqliteFilePool(PooledSqliteDatabase):
+    """Pooled SQLite connections that are dropped once their file is moved, deleted or replaced
+    (a restore from backup), so the service reopens the real file, or answers 503 while there
+    is none, instead of going on with a ghost. One stat() per check-out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._files = {}
+
+    def _file(self):
+        try:
+            found = os.stat(self.database)
+        except OSError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _add_conn_hooks(self, conn):
+        super()._add_conn_hooks(conn)
+        self._files[id(conn)] = self._file()
+
+    def _is_closed(self, conn):
+        if super()._is_closed(conn):
+            return True
+        if self._files.get(id(conn)) == self._file():
+            return False
+        self._files.pop(id(conn), None)
+        self._close_raw(conn)
+        return True
+
+
 def connect_url(url):
     """Return a peewee Database for a db_url; the URL's query options win over the defaults."""
     parsed = urlparse(url)
@@ -33,7 +70,7 @@ def connect_url(url):
                                   unquote_user=True)
     name = options.pop('database')
     if parsed.scheme in ('sqlite', 'sqlite+pool'):
-        return SqliteDatabase(name or ':memory:', **{**SQLITE_DEFAULTS, **options})
+        return SqliteFilePool(name or ':memory:', **{**SQLITE_DEFAULTS, **options})
     if parsed.scheme in ('mysql', 'mysql+pool'):
         if not name:
             raise ConfigError(f'DATAMACHINE_DATABASE_URL {url!r} names no database')

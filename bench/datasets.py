@@ -1,0 +1,92 @@
+"""Seeded benchmark databases, cached between runs under bench/data/ (SQLite) or as databases
+named dmj_bench_<purpose>_<size> (MySQL)."""
+import os
+from urllib.parse import urlparse
+
+import pymysql
+
+from datamachine_jobs import create_app, db
+from datamachine_jobs.models import User
+from datamachine_jobs.services import accounts, listing, seed
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, 'data')
+SECRET = 'bench-secret'
+USERNAME = 'bench'
+MYSQL_URL = os.environ.get('DATAMACHINE_BENCH_MYSQL_URL', 'mysql://root@127.0.0.1:3306/test')
+
+
+def url_for(backend, size, purpose):
+    if backend == 'sqlite':
+        return f'sqlite:///{os.path.join(DATA, f"{purpose}-{size}.db")}'
+    return urlparse(MYSQL_URL)._replace(path=f'/dmj_bench_{purpose}_{size}').geturl()
+
+
+def _mysql_admin(sql):
+    target = urlparse(MYSQL_URL)
+    with pymysql.connect(host=target.hostname, port=target.port or 3306,
+                         user=target.username or 'root', password=target.password or '',
+                         autocommit=True) as conn, conn.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def _drop(backend, url):
+    if backend == 'sqlite':
+        path = urlparse(url).path
+        for suffix in ('', '-wal', '-shm'):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    else:
+        name = urlparse(url).path.lstrip('/')
+        _mysql_admin(f'DROP DATABASE IF EXISTS `{name}`')
+        _mysql_admin(f'CREATE DATABASE `{name}` CHARACTER SET utf8mb4 '
+                     'COLLATE utf8mb4_unicode_ci')
+
+
+def _credentials_path(backend, size, purpose):
+    return os.path.join(DATA, f'{backend}-{purpose}-{size}.credentials')
+
+
+def _cached(app, size, credentials):
+    """True when the database holds exactly the seeded jobs and the stored credentials."""
+    if not os.path.exists(credentials):
+        return False
+    try:
+        with app.app_context(), db.database.connection_context():
+            if db.pending_migrations():
+                return False
+            total = int(listing.count_query().scalar())
+            return total == size and User.select().where(User.username == USERNAME).exists()
+    except Exception:  # missing database or tables: seed again
+        return False
+
+
+def prepare(backend, size, purpose='read', log=print):
+    """A database of `size` seeded jobs: (url, username, password). Reused when still intact."""
+    os.makedirs(DATA, exist_ok=True)
+    url = url_for(backend, size, purpose)
+    credentials = _credentials_path(backend, size, purpose)
+    app = create_app({'database_url': url, 'secret_key': SECRET})
+    try:
+        if _cached(app, size, credentials):
+            log(f'reusing {url}')
+        else:
+            log(f'seeding {size:,} jobs into {url}')
+            _drop(backend, url)
+            with app.app_context(), db.database.connection_context():
+                db.migration_runner().up()
+                seed.seed(size, rng_seed=1)
+                accounts.create_user(USERNAME, 'administrator')
+                _, password = accounts.create_app_password(
+                    USERNAME, 'bench', app.config['PASSWORD_DIGEST_KEY'])
+                db.database.execute_sql('ANALYZE' if backend == 'sqlite' else
+                                        'ANALYZE TABLE datamachine_jobs, '
+                                        'datamachine_processed_items')
+            with open(credentials, 'w') as fh:
+                fh.write(password)
+        with open(credentials) as fh:
+            return url, USERNAME, fh.read().strip()
+    finally:
+        database = app.extensions['datamachine_database']
+        if hasattr(database, 'close_all'):
+            database.close_all()
