@@ -55,7 +55,7 @@ def _cached(app, size, credentials):
         with app.app_context(), db.database.connection_context():
             if db.pending_migrations():
                 return False
-            total = int(listing.count_query().scalar())
+            total = int(db.database.execute_sql(*listing.count_sql()).fetchone()[0])
             return total == size and User.select().where(User.username == USERNAME).exists()
     except Exception:  # missing database or tables: seed again
         return False

@@ -20,6 +20,7 @@ SQLITE_DEFAULTS = {
     'timeout': 10,
     'max_connections': 32,
     'stale_timeout': 300,
+    'check_same_thread': False,  # a pooled connection serves one thread at a time, any thread
 }
 # The pool pings a connection before handing it out, so a restarted server is survived.
 MYSQL_DEFAULTS = {

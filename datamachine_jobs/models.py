@@ -37,9 +37,15 @@ class TimestampField(DateTimeField):
         return value
 
     def python_value(self, value):
-        if isinstance(value, datetime):
-            return value.strftime(TIMESTAMP_FORMAT)
-        return value[:19] if isinstance(value, str) else value
+        return timestamp_text(value)
+
+
+def timestamp_text(value):
+    """A stored time as the API writes it: MySQL hands back datetimes, SQLite the stored text
+    (cut to whole seconds, should another writer have stored fractions)."""
+    if isinstance(value, datetime):
+        return value.strftime(TIMESTAMP_FORMAT)
+    return value[:19] if isinstance(value, str) else value
 
 
 class BaseModel(Model):

@@ -28,8 +28,8 @@ def analysed(app, backend):
         yield
 
 
-def plan(backend, query):
-    sql, params = query.sql()
+def plan(backend, statement):
+    sql, params = statement
     if backend == 'sqlite':
         return [row[3] for row in db.database.execute_sql('EXPLAIN QUERY PLAN ' + sql, params)]
     cursor = db.database.execute_sql('EXPLAIN ' + sql, params)
@@ -53,11 +53,11 @@ def test_list_and_count_queries_use_indexes(backend):
     with db.database.connection_context():
         for filters, orderby in itertools.product(FILTERS, ORDERBY):
             for order in ('ASC', 'DESC'):
-                steps = plan(backend, listing.page_query(orderby, order, 50, 0, **filters))
+                steps = plan(backend, listing.page_sql(orderby, order, 50, 0, **filters))
                 assert_indexed(backend, steps, bool(filters), orderby == 'job_id')
         for filters in FILTERS:
-            count = listing.count_query(**filters)
+            count = listing.count_sql(**filters)
             if any('_after' in name or '_before' in name for name in filters):
                 assert_indexed(backend, plan(backend, count), True, False)
             else:  # answered from the counts kept by triggers, a table of a few hundred rows
-                assert 'datamachine_job_counts' in count.sql()[0]
+                assert 'datamachine_job_counts' in count[0]

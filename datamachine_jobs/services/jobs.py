@@ -2,7 +2,8 @@
 from peewee import fn
 
 from .. import statuses
-from ..models import Job, utcnow
+from ..db import database
+from ..models import Job, timestamp_text, utcnow
 from ..schemas import JOB_KEYS
 
 
@@ -18,18 +19,22 @@ class InvalidTransition(Exception):
         self.current_status = current_status
 
 
-JOB_FIELDS = tuple(getattr(Job, key) for key in JOB_KEYS)
+COLUMNS = ', '.join(JOB_KEYS)  # selected as raw SQL: rows come back in JOB_KEYS order
 
 
 def as_dicts(rows):
-    """Job objects from rows of JOB_FIELDS."""
-    return [dict(zip(JOB_KEYS, row, strict=True)) for row in rows]
+    """Job objects from raw rows of COLUMNS (started_at and completed_at are the 5th and 6th)."""
+    return [{'job_id': job_id, 'flow_id': flow_id, 'pipeline_id': pipeline_id, 'status': status,
+             'started_at': timestamp_text(started), 'completed_at': timestamp_text(completed),
+             'error_message': error} for
+            job_id, flow_id, pipeline_id, status, started, completed, error in rows]
 
 
 def get_job(job_id):
     """The job with this id, or None."""
-    rows = Job.select(*JOB_FIELDS).where(Job.job_id == job_id).tuples()
-    found = as_dicts(rows)
+    rows = database.execute_sql(
+        f'SELECT {COLUMNS} FROM datamachine_jobs WHERE job_id = {database.param}', (job_id,))
+    found = as_dicts(rows.fetchall())
     return found[0] if found else None
 
 

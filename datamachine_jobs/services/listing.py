@@ -1,103 +1,131 @@
-"""Listing jobs: filters, ordering, offset and cursor (keyset) pages, exact totals."""
-import operator
-from functools import reduce
+"""Listing jobs: filters, ordering, offset and cursor (keyset) pages, exact totals.
 
-from peewee import fn
+This is the hot path, so its SQL is written as text with bound parameters rather than built by
+the ORM per request (which cost more than running the queries). The same filter text serves the
+summary and the clears through peewee's SQL().
+"""
+from peewee import SQL
 
 from .. import statuses
-from ..models import Job, JobCount
-from .jobs import JOB_FIELDS, as_dicts
+from ..db import database
+from .jobs import COLUMNS, as_dicts
 
 NULLABLE = frozenset(('started_at', 'completed_at'))
 WINDOWS = {
-    'started_after': (Job.started_at, operator.ge),
-    'started_before': (Job.started_at, operator.lt),
-    'completed_after': (Job.completed_at, operator.ge),
-    'completed_before': (Job.completed_at, operator.lt),
+    'started_after': ('started_at', '>='),
+    'started_before': ('started_at', '<'),
+    'completed_after': ('completed_at', '>='),
+    'completed_before': ('completed_at', '<'),
 }
 
 
-def filtered(query, pipeline_id=None, flow_id=None, status=(), model=Job, **windows):
-    """Apply the list filters to a query on jobs (or on their counts). Each status matches by the
-    base/compound rule, any of them may match; time windows are `_after` inclusive and `_before`
-    exclusive."""
-    if pipeline_id is not None:
-        query = query.where(model.pipeline_id == pipeline_id)
-    if flow_id is not None:
-        query = query.where(model.flow_id == flow_id)
+def conditions(pipeline_id=None, flow_id=None, status=(), **windows):
+    """WHERE terms and their parameters for the list filters. Each status matches by the
+    base/compound rule and any of them may match; `_after` is inclusive, `_before` exclusive.
+    The column names are those of both the jobs table and its counts table."""
+    mark = database.param
+    terms, params = [], []
+    for column, value in (('pipeline_id', pipeline_id), ('flow_id', flow_id)):
+        if value is not None:
+            terms.append(f'{column} = {mark}')
+            params.append(value)
     if status:
-        bases = [s for s in status if not statuses.is_compound(s)]
-        exact = [s for s in status if statuses.is_compound(s)]
-        matches = ([model.base_status.in_(bases)] if bases else []) + (
-            [model.status.in_(exact)] if exact else [])
-        query = query.where(reduce(operator.or_, matches))
+        matches = []
+        for column, values in (
+                ('base_status', [s for s in status if not statuses.is_compound(s)]),
+                ('status', [s for s in status if statuses.is_compound(s)])):
+            if values:
+                matches.append(f'{column} IN ({", ".join([mark] * len(values))})')
+                params.extend(values)
+        terms.append('(' + ' OR '.join(matches) + ')')
     for name, moment in windows.items():
-        column, compare = WINDOWS[name]
-        query = query.where(compare(column, moment))
-    return query
+        column, operator = WINDOWS[name]
+        terms.append(f'{column} {operator} {mark}')
+        params.append(moment)
+    return terms, params
+
+
+def filtered(query, **filters):
+    """Apply the list filters to a peewee query on jobs."""
+    terms, params = conditions(**filters)
+    return query.where(SQL(' AND '.join(terms), params)) if terms else query
+
+
+def _where(terms):
+    return f' WHERE {" AND ".join(terms)}' if terms else ''
 
 
 def _ordering(orderby, order):
-    """ORDER BY terms: the column, then job_id in the same direction, so pages never overlap."""
-    direction = 'desc' if order == 'DESC' else 'asc'
-    by_id = getattr(Job.job_id, direction)()
+    """ORDER BY text: the column, then job_id in the same direction, so pages never overlap."""
     if orderby == 'job_id':
-        return [by_id]
-    return [getattr(getattr(Job, orderby), direction)(), by_id]
+        return f'job_id {order}'
+    return f'{orderby} {order}, job_id {order}'
 
 
-def page_query(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
-    """The query for one page of jobs by offset, as tuples of JOB_FIELDS."""
-    return (filtered(Job.select(*JOB_FIELDS), **filters)
-            .order_by(*_ordering(orderby, order)).limit(per_page).offset(offset).tuples())
+def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
+    """(SQL, parameters) of one page of jobs by offset."""
+    terms, params = conditions(**filters)
+    mark = database.param
+    return (f'SELECT {COLUMNS} FROM datamachine_jobs{_where(terms)} '
+            f'ORDER BY {_ordering(orderby, order)} LIMIT {mark} OFFSET {mark}',
+            [*params, per_page, offset])
 
 
-def count_query(**filters):
-    """The query counting the jobs that match the filters.
+def count_sql(**filters):
+    """(SQL, parameters) counting the jobs that match the filters.
 
     Without a time window the database's own counts per (pipeline, flow, status) answer it: a
     sum over a few hundred rows, as exact as COUNT(*) and as cheap at 10M jobs as at 10k.
     """
+    terms, params = conditions(**filters)
     if any(name in WINDOWS for name in filters):
-        return filtered(Job.select(fn.COUNT(Job.job_id)), **filters)
-    return filtered(JobCount.select(fn.COALESCE(fn.SUM(JobCount.n), 0)), model=JobCount,
-                    **filters)
+        return f'SELECT COUNT(*) FROM datamachine_jobs{_where(terms)}', params
+    return f'SELECT COALESCE(SUM(n), 0) FROM datamachine_job_counts{_where(terms)}', params
 
 
-def _beyond(column, value, descending):
-    return column < value if descending else column > value
+def _beyond(column, descending):
+    return f'{column} {"<" if descending else ">"} {database.param}'
 
 
 def keyset_segments(orderby, order, value, last_id):
-    """(conditions, ordering) of the queries that list, in order, the rows after a cursor at
-    (value, last_id). Each is one index range, so a page costs the same at any depth.
+    """(terms, parameters, ordering) of the queries that list, in order, the rows after a cursor
+    at (value, last_id). Each is one index range, so a page costs the same at any depth.
 
     NULL timestamps sort as the smallest values, so a nullable column is walked in two parts, its
     NULLs and its values, in the order the direction puts them.
     """
     descending = order == 'DESC'
     ordering = _ordering(orderby, order)
+    by_id = _ordering('job_id', order)
     if orderby == 'job_id':
-        return [([_beyond(Job.job_id, last_id, descending)], ordering)]
-    column = getattr(Job, orderby)
+        return [([_beyond('job_id', descending)], [last_id], ordering)]
     if value is None:
-        after_nulls = ([column.is_null(), _beyond(Job.job_id, last_id, descending)], ordering[1:])
-        return [after_nulls] if descending else [after_nulls, ([column.is_null(False)], ordering)]
+        after_nulls = ([f'{orderby} IS NULL', _beyond('job_id', descending)], [last_id], by_id)
+        rest = [] if descending else [([f'{orderby} IS NOT NULL'], [], ordering)]
+        return [after_nulls, *rest]
     # `column >= value` (or <=) bounds the index range; the rest drops the tied rows already seen.
-    reach = column <= value if descending else column >= value
-    after_value = ([reach, _beyond(column, value, descending)
-                    | ((column == value) & _beyond(Job.job_id, last_id, descending))], ordering)
+    mark = database.param
+    reach = f'{orderby} {"<=" if descending else ">="} {mark}'
+    after_value = ([reach, f'({_beyond(orderby, descending)} OR ({orderby} = {mark} AND '
+                           f'{_beyond("job_id", descending)}))'],
+                   [value, value, value, last_id], ordering)
     if orderby in NULLABLE and descending:
-        return [after_value, ([column.is_null()], ordering[1:])]
+        return [after_value, ([f'{orderby} IS NULL'], [], by_id)]
     return [after_value]
+
+
+def _fetch(sql, params):
+    return database.execute_sql(sql, params).fetchall()
 
 
 def keyset_page(orderby, order, limit, after, **filters):
     """Up to `limit` rows after the cursor position `after` = (orderby value, job_id)."""
+    terms, params = conditions(**filters)
     rows = []
-    for conditions, ordering in keyset_segments(orderby, order, *after):
-        query = filtered(Job.select(*JOB_FIELDS), **filters).where(*conditions)
-        rows.extend(query.order_by(*ordering).limit(limit - len(rows)).tuples())
+    for extra_terms, extra_params, ordering in keyset_segments(orderby, order, *after):
+        rows += _fetch(f'SELECT {COLUMNS} FROM datamachine_jobs{_where(terms + extra_terms)} '
+                       f'ORDER BY {ordering} LIMIT {database.param}',
+                       [*params, *extra_params, limit - len(rows)])
         if len(rows) >= limit:
             break
     return rows
@@ -106,7 +134,8 @@ def keyset_page(orderby, order, limit, after, **filters):
 def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, after=None, **filters):
     """One page of jobs, the number matching the filters, and whether more follow the page."""
     if after is None:
-        rows = list(page_query(orderby, order, per_page + 1, offset, **filters))
+        rows = _fetch(*page_sql(orderby, order, per_page + 1, offset, **filters))
     else:
         rows = keyset_page(orderby, order, per_page + 1, after, **filters)
-    return as_dicts(rows[:per_page]), int(count_query(**filters).scalar()), len(rows) > per_page
+    total = int(_fetch(*count_sql(**filters))[0][0])
+    return as_dicts(rows[:per_page]), total, len(rows) > per_page
