@@ -9,8 +9,9 @@ from flask import current_app, request
 from flask_httpauth import HTTPBasicAuth
 
 from . import passwords
+from .db import database
 from .errors import APIError
-from .models import TIMESTAMP_FORMAT, AppPassword, User
+from .models import TIMESTAMP_FORMAT, AppPassword, timestamp_text
 
 REALM = 'datamachine'
 MANAGE_OPTIONS = 'manage_options'
@@ -25,6 +26,12 @@ CAPABILITIES = {
 ROLES = tuple(CAPABILITIES)
 # last_used_at/last_ip are written at most this often per password, so reads stay reads.
 TOUCH_INTERVAL = timedelta(minutes=1)
+
+# Every request runs this, so it is SQL text rather than an ORM query built each time.
+LIVE_PASSWORDS_SQL = (
+    'SELECT p.id, p.name, p.digest, p.last_used_at, u.id, u.username, u.role '
+    'FROM datamachine_app_passwords p JOIN datamachine_users u ON u.id = p.user_id '
+    'WHERE (u.username = {mark} OR u.email = {mark}) AND p.revoked_at IS NULL')
 
 auth = HTTPBasicAuth(realm=REALM)
 
@@ -46,16 +53,10 @@ def verify_password(login, password):
     if not login or len(passwords.normalise(password)) != passwords.LENGTH:
         return None
     candidate = passwords.digest(password, current_app.config['PASSWORD_DIGEST_KEY'])
-    rows = (AppPassword
-            .select(AppPassword.id, AppPassword.name, AppPassword.digest,
-                    AppPassword.last_used_at, User.id, User.username, User.role)
-            .join(User)
-            .where((User.username == login) | (User.email == login),
-                   AppPassword.revoked_at.is_null())
-            .tuples())
-    for password_id, name, stored, last_used_at, user_id, username, role in rows:
+    rows = database.execute_sql(LIVE_PASSWORDS_SQL.format(mark=database.param), (login, login))
+    for password_id, name, stored, last_used_at, user_id, username, role in rows.fetchall():
         if passwords.matches(stored, candidate):
-            _record_use(password_id, last_used_at)
+            _record_use(password_id, timestamp_text(last_used_at))
             return Principal(user_id, username, role, password_id, name)
     return None
 
