@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint migrate clean
+.PHONY: install run test lint migrate bench bench-10m bench-tools clean
 
 install: $(VENV)/.installed
 
@@ -25,9 +25,27 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (not part of the tests): wrk over loopback against the production gunicorn config,
+# on SQLite and MariaDB, with mysqlclient (the C driver) installed. Results go to bench/results/.
+bench-tools: install
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	dpkg -s libmariadb-dev >/dev/null 2>&1 || apt-get install -y -qq libmariadb-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,mysqlclient]'
+	.ci/mariadb-up
+
+bench: bench-tools
+	$(BIN)/python bench/run.py --backend sqlite --size 100000 --skip-clear --skip-memory
+	$(BIN)/python bench/run.py --backend sqlite --size 1000000
+	$(BIN)/python bench/run.py --backend mysql --size 100000 --skip-clear --skip-memory
+	$(BIN)/python bench/run.py --backend mysql --size 1000000
+
+bench-10m: bench-tools
+	$(BIN)/python bench/run.py --backend sqlite --size 10000000 --skip-clear --skip-memory
+	$(BIN)/python bench/run.py --backend mysql --size 10000000 --skip-clear --skip-memory
+
 lint: install
 	$(BIN)/ruff check datamachine_jobs migrations tests app.py wsgi.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache bench/data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

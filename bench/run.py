@@ -325,7 +325,7 @@ def main():
     parser.add_argument('--size', type=int, action='append',
                         help='jobs in the database; repeat for several sizes')
     parser.add_argument('--duration', type=int, default=8, help='seconds per scenario')
-    parser.add_argument('--floor-duration', type=int, default=4)
+    parser.add_argument('--floor-duration', type=int, default=3)
     parser.add_argument('--connections', type=int, default=16)
     parser.add_argument('--skip-clear', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')

@@ -6,7 +6,12 @@ from urllib.parse import urlparse
 from peewee import SQL, DatabaseProxy, MySQLDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
-from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledSqliteDatabase, _PooledMySQLDatabase
+
+try:  # mysqlclient, a C driver: reads rows several times faster than the pure-Python PyMySQL
+    import MySQLdb
+except ImportError:
+    MySQLdb = None
 
 from .config import ConfigError
 
@@ -63,6 +68,19 @@ class SqliteFilePool(PooledSqliteDatabase):
         return True
 
 
+class _PreferMySQLClient(MySQLDatabase):
+    """Connect with mysqlclient when it is installed (peewee would pick PyMySQL first)."""
+
+    def _connect(self):
+        if MySQLdb is None:
+            return super()._connect()
+        return MySQLdb.connect(database=self.database, autocommit=True, **self.connect_params)
+
+
+class MySQLPool(_PooledMySQLDatabase, _PreferMySQLClient):
+    """Pooled MySQL connections, pinged before reuse, on the fastest driver installed."""
+
+
 def connect_url(url):
     """Return a peewee Database for a db_url; the URL's query options win over the defaults."""
     parsed = urlparse(url)
@@ -75,7 +93,7 @@ def connect_url(url):
     if parsed.scheme in ('mysql', 'mysql+pool'):
         if not name:
             raise ConfigError(f'DATAMACHINE_DATABASE_URL {url!r} names no database')
-        return PooledMySQLDatabase(name, **{**MYSQL_DEFAULTS, **options})
+        return MySQLPool(name, **{**MYSQL_DEFAULTS, **options})
     raise ConfigError(f'DATAMACHINE_DATABASE_URL: unsupported scheme {parsed.scheme!r} '
                      '(use sqlite:///path/to.db or mysql://user:pass@host:3306/db)')
 
