@@ -143,7 +143,8 @@ def database_floor(url, username, password, path, seconds=2.0):
 
     class Capture(logging.Handler):
         def emit(self, record):
-            statements.append(record.msg)
+            if isinstance(record.msg, tuple):  # (sql, params); the pool logs plain text too
+                statements.append(record.msg)
 
     handler, logger = Capture(), logging.getLogger('peewee')
     logger.addHandler(handler)
