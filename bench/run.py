@@ -171,7 +171,8 @@ def database_floor(url, username, password, path, seconds=2.0):
 
 
 def worker_rss(master_pid):
-    """Resident memory (KiB) of each gunicorn worker."""
+    """Anonymous resident memory (KiB) of each gunicorn worker: the heap, without the pages of
+    the SQLite file it maps (which the kernel shares and reclaims)."""
     rss = {}
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
@@ -180,7 +181,7 @@ def worker_rss(master_pid):
             with open(f'/proc/{pid}/status') as fh:
                 status = dict(line.split(':', 1) for line in fh if ':' in line)
             if int(status['PPid']) == master_pid:
-                rss[int(pid)] = int(status['VmRSS'].split()[0])
+                rss[int(pid)] = int(status['RssAnon'].split()[0])
     return rss
 
 
@@ -269,7 +270,7 @@ def write_report(name, rows, context, clears=None, memory=None):
                          f"| {get['errors']} |")
     if memory:
         lines += ['', f"## Worker memory over {memory['requests']:,} requests", '',
-                  '| worker | RSS before KiB | RSS after KiB |', '| --- | ---: | ---: |']
+                  '| worker | anonymous RSS before, KiB | after, KiB |', '| --- | ---: | ---: |']
         for pid, before in memory['before'].items():
             lines.append(f"| {pid} | {before:,} | {memory['after'].get(pid, 0):,} |")
     path = os.path.join(RESULTS, f'{name}.md')
