@@ -4,7 +4,7 @@ import hashlib
 import os
 import secrets
 
-from flask import Flask
+from flask import Flask, g
 
 API_PREFIX = '/wp-json/datamachine/v1'
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,9 +43,8 @@ def create_app(overrides=None):
 
     @app.teardown_request
     def close_database(exc):
-        """Give the connection back (to the pool on MySQL), on errors too."""
-        if not db.database.is_closed():
-            db.database.close()
+        """Give the connection back to the pool, or drop it if the database failed under it."""
+        db.release(failed=g.pop('database_failed', False))
 
     register_error_handlers(app, config.retry_after)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)

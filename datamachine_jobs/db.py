@@ -1,6 +1,7 @@
 """The database handle: unbound at import, bound at startup from a peewee db_url."""
 import os
 import sys
+import time
 from urllib.parse import urlparse
 
 from peewee import SQL, DatabaseProxy, MySQLDatabase, fn
@@ -28,6 +29,7 @@ SQLITE_DEFAULTS = {
     'check_same_thread': False,  # a pooled connection serves one thread at a time, any thread
 }
 # The pool pings a connection before handing it out, so a restarted server is survived.
+RECENTLY_USED = 1.0  # seconds: a pooled MySQL connection younger than this is not pinged
 MYSQL_DEFAULTS = {
     'charset': 'utf8mb4',
     'connect_timeout': 5,
@@ -78,7 +80,23 @@ class _PreferMySQLClient(MySQLDatabase):
 
 
 class MySQLPool(_PooledMySQLDatabase, _PreferMySQLClient):
-    """Pooled MySQL connections, pinged before reuse, on the fastest driver installed."""
+    """Pooled MySQL connections on the fastest driver installed, without the two round trips per
+    request of the stock pool: no ROLLBACK at check-in (connections run in autocommit mode and
+    peewee refuses to close one inside a transaction), and no ping for a connection back from use
+    less than a second ago (one that failed is dropped instead of returned, see `discard`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned = {}
+
+    def _can_reuse(self, conn):
+        self._returned[id(conn)] = time.monotonic()
+        return True
+
+    def _is_closed(self, conn):
+        if time.monotonic() - self._returned.get(id(conn), float('-inf')) < RECENTLY_USED:
+            return False
+        return super()._is_closed(conn)
 
 
 def connect_url(url):
@@ -145,3 +163,13 @@ def seconds_between(start, end):
     if is_mysql():
         return fn.TIMESTAMPDIFF(SQL('SECOND'), start, end)
     return fn.strftime('%s', end) - fn.strftime('%s', start)
+
+
+def release(failed=False):
+    """End a request's use of the connection: back to the pool, or closed when it failed."""
+    if database.is_closed():
+        return
+    if failed:
+        database.manual_close()
+    else:
+        database.close()

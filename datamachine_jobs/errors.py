@@ -5,7 +5,7 @@
 import logging
 
 import peewee
-from flask import jsonify
+from flask import g, jsonify
 from marshmallow import fields
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
@@ -113,6 +113,7 @@ def register_error_handlers(app, retry_after):
     def handle_database_error(err):
         if database_unavailable(err):
             log.warning('database unavailable: %s', err)
+            g.database_failed = True  # its connection is not returned to the pool
             return APIError(503, 'database_unavailable',
                             'The database is unavailable. Try again shortly.',
                             {'Retry-After': str(retry_after)}).response()
