@@ -64,23 +64,23 @@ def _ordering(orderby, order, table=''):
     return f'{table}{orderby} {order}, {table}job_id {order}'
 
 
-def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
-    """(SQL, parameters) of one page of jobs by offset.
-
-    With an offset, the rows to skip are counted in the index alone and only the page's rows are
-    read (a deferred join): skipping 50,000 jobs otherwise reads 50,000 table rows.
-    """
-    terms, params = conditions(**filters)
+def _page_sql(terms, params, orderby, order, limit, offset=0):
+    """(SQL, parameters) of a page as a deferred join: the page's job ids are picked from an
+    index alone, then only those rows are read. Without it MariaDB reads and discards whole rows
+    while it walks to the page (an offset, or a cursor's start inside a status)."""
     mark = database.param
-    ordering = _ordering(orderby, order)
-    if not offset:
-        return (f'SELECT {COLUMNS} FROM datamachine_jobs{_where(terms)} '
-                f'ORDER BY {ordering} LIMIT {mark}', [*params, per_page])
+    skip = f' OFFSET {mark}' if offset else ''
     outer = ', '.join(f'j.{column}' for column in COLUMNS.split(', '))
     return (f'SELECT {outer} FROM datamachine_jobs j JOIN (SELECT job_id FROM datamachine_jobs'
-            f'{_where(terms)} ORDER BY {ordering} LIMIT {mark} OFFSET {mark}) page '
+            f'{_where(terms)} ORDER BY {_ordering(orderby, order)} LIMIT {mark}{skip}) page '
             f'ON page.job_id = j.job_id ORDER BY {_ordering(orderby, order, "j.")}',
-            [*params, per_page, offset])
+            [*params, limit, *([offset] if offset else [])])
+
+
+def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
+    """(SQL, parameters) of one page of jobs by offset."""
+    terms, params = conditions(**filters)
+    return _page_sql(terms, params, orderby, order, per_page, offset)
 
 
 def count_sql(**filters):
@@ -100,29 +100,27 @@ def _beyond(column, descending):
 
 
 def keyset_segments(orderby, order, value, last_id):
-    """(terms, parameters, ordering) of the queries that list, in order, the rows after a cursor
-    at (value, last_id). Each is one index range, so a page costs the same at any depth.
+    """(terms, parameters, column to order by) of the queries that list, in order, the rows after
+    a cursor at (value, last_id). Each is one index range, so a page costs the same at any depth.
 
     NULL timestamps sort as the smallest values, so a nullable column is walked in two parts, its
     NULLs and its values, in the order the direction puts them.
     """
     descending = order == 'DESC'
-    ordering = _ordering(orderby, order)
-    by_id = _ordering('job_id', order)
     if orderby == 'job_id':
-        return [([_beyond('job_id', descending)], [last_id], ordering)]
+        return [([_beyond('job_id', descending)], [last_id], 'job_id')]
     if value is None:
-        after_nulls = ([f'{orderby} IS NULL', _beyond('job_id', descending)], [last_id], by_id)
-        rest = [] if descending else [([f'{orderby} IS NOT NULL'], [], ordering)]
+        after_nulls = ([f'{orderby} IS NULL', _beyond('job_id', descending)], [last_id], 'job_id')
+        rest = [] if descending else [([f'{orderby} IS NOT NULL'], [], orderby)]
         return [after_nulls, *rest]
     # `column >= value` (or <=) bounds the index range; the rest drops the tied rows already seen.
     mark = database.param
     reach = f'{orderby} {"<=" if descending else ">="} {mark}'
     after_value = ([reach, f'({_beyond(orderby, descending)} OR ({orderby} = {mark} AND '
                            f'{_beyond("job_id", descending)}))'],
-                   [value, value, value, last_id], ordering)
+                   [value, value, value, last_id], orderby)
     if orderby in NULLABLE and descending:
-        return [after_value, ([f'{orderby} IS NULL'], [], by_id)]
+        return [after_value, ([f'{orderby} IS NULL'], [], 'job_id')]
     return [after_value]
 
 
@@ -134,10 +132,9 @@ def keyset_page(orderby, order, limit, after, **filters):
     """Up to `limit` rows after the cursor position `after` = (orderby value, job_id)."""
     terms, params = conditions(**filters)
     rows = []
-    for extra_terms, extra_params, ordering in keyset_segments(orderby, order, *after):
-        rows += _fetch(f'SELECT {COLUMNS} FROM datamachine_jobs{_where(terms + extra_terms)} '
-                       f'ORDER BY {ordering} LIMIT {database.param}',
-                       [*params, *extra_params, limit - len(rows)])
+    for extra_terms, extra_params, column in keyset_segments(orderby, order, *after):
+        rows += _fetch(*_page_sql(terms + extra_terms, [*params, *extra_params], column, order,
+                                  limit - len(rows)))
         if len(rows) >= limit:
             break
     return rows
