@@ -5,7 +5,6 @@ from peewee import (
     BigAutoField,
     BigIntegerField,
     CharField,
-    CompositeKey,
     DateTimeField,
     ForeignKeyField,
     Model,
@@ -68,21 +67,6 @@ class Job(BaseModel):
 
     class Meta:
         table_name = 'datamachine_jobs'
-
-
-class JobCount(BaseModel):
-    """How many jobs have this (pipeline_id, flow_id, status): kept by triggers on the jobs table,
-    so it is right whichever process writes jobs. Read-only here."""
-
-    pipeline_id = BigIntegerField()
-    flow_id = BigIntegerField()
-    status = CharField(max_length=100)
-    base_status = CharField(max_length=100, null=True)
-    n = BigIntegerField()
-
-    class Meta:
-        table_name = 'datamachine_job_counts'
-        primary_key = CompositeKey('pipeline_id', 'flow_id', 'status')
 
 
 class ProcessedItem(BaseModel):
