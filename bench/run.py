@@ -232,11 +232,12 @@ def clear_timings(backend, size, args):
 def memory_over(base, master_pid, path, headers, args, requests_wanted=100_000):
     """Worker memory before and after about `requests_wanted` requests of `path`."""
     before = worker_rss(master_pid)
-    probe = wrk(base + API_PREFIX + path, 3, args.connections, headers)
-    seconds = min(300, int(requests_wanted / max(probe['rps'], 1) * 1.1) + 1)
-    run = wrk(base + API_PREFIX + path, seconds, args.connections, headers)
-    after = worker_rss(master_pid)
-    return {'requests': run['requests'] + probe['requests'], 'before': before, 'after': after}
+    done = 0
+    for _ in range(30):  # 20-second runs until enough requests went through, 10 minutes at most
+        done += wrk(base + API_PREFIX + path, 20, args.connections, headers)['requests']
+        if done >= requests_wanted:
+            break
+    return {'requests': done, 'before': before, 'after': worker_rss(master_pid)}
 
 
 def fmt(value, digits=1):
