@@ -121,7 +121,8 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
         assert 'run `datamachine-jobs db upgrade`' in refused.output
         assert runner.invoke(args=['db', 'upgrade']).output == (
             'applied 0001_initial\napplied 0002_processed_item_source_type\n'
-            'applied 0003_job_status_completed_at\napplied 0004_job_counts\n')
+            'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
+            'applied 0005_deferred_counting\n')
         assert runner.invoke(args=['db', 'upgrade']).output == (
             'The database schema is up to date.\n')
     finally:
@@ -133,7 +134,8 @@ def test_console_script(tmp_path):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}'}
     script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
     for expected in ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
-                     'applied 0003_job_status_completed_at\napplied 0004_job_counts',
+                     'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
+                     'applied 0005_deferred_counting',
                      'The database schema is up to date.'):
         done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
                               timeout=60)

@@ -91,3 +91,19 @@ def test_totals_survive_concurrent_writers(client, admin, writers):
         thread.join()
     assert not failures
     assert_totals_exact(client, admin)
+
+
+def test_totals_after_a_seed_and_a_batched_clear(client, admin, app, monkeypatch):
+    """The seed and the clears count in bulk with the triggers deferred: same totals."""
+    from datamachine_jobs.services import seed
+
+    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 7)
+    insert_job('failed - timeout', pipeline_id=2, flow_id=2)  # counted by the trigger
+    with app.app_context(), db.database.connection_context():
+        seed.seed(300, rng_seed=5)
+    assert client.get(f'{API}/jobs', headers=admin).get_json()['total'] == 301
+    assert_totals_exact(client, admin)
+    client.delete(f'{API}/jobs', headers=admin, json={'type': 'failed', 'cleanup_processed': True})
+    assert_totals_exact(client, admin)
+    insert_job('completed', pipeline_id=1, flow_id=2)  # the triggers count again afterwards
+    assert_totals_exact(client, admin)

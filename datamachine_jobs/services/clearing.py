@@ -2,9 +2,11 @@
 from peewee import fn
 
 from .. import statuses
+from ..db import database
 from ..models import Job, ProcessedItem
 from ..statuses import count_by_status
 from .batches import delete_in_batches
+from .counting import add_counts, deferred_counting
 
 
 def _matching(failed_only, older_than=None, pipeline_id=None, flow_id=None):
@@ -37,9 +39,12 @@ def clear_jobs(failed_only, cleanup_processed, batch_size=1000, **scope):
 
     def delete(ids):
         nonlocal items_deleted
-        if cleanup_processed:
-            items_deleted += ProcessedItem.delete().where(ProcessedItem.job_id.in_(ids)).execute()
-        return Job.delete().where(Job.job_id.in_(ids)).execute()
+        with deferred_counting():
+            add_counts(f'job_id IN ({", ".join([database.param] * len(ids))})', ids, -1)
+            if cleanup_processed:
+                items_deleted += (ProcessedItem.delete()
+                                  .where(ProcessedItem.job_id.in_(ids)).execute())
+            return Job.delete().where(Job.job_id.in_(ids)).execute()
 
     jobs_deleted = delete_in_batches(_matching(failed_only, **scope), Job.job_id, batch_size,
                                      delete)

@@ -16,6 +16,7 @@ from peewee import fn
 from .. import statuses
 from ..db import database, is_mysql
 from ..models import TIMESTAMP_FORMAT, Job, ProcessedItem
+from .counting import add_counts, deferred_counting
 
 PIPELINES = 20
 FLOWS_PER_PIPELINE = 10  # flow f belongs to pipeline (f - 1) // 10 + 1, so flow 42 is in pipeline 5
@@ -125,9 +126,11 @@ def _write_batch(batch):
     """
     items = [item for _, job_items in batch for item in job_items]
     jobs = sorted((job for job, _ in batch), key=lambda job: (job[1], job[2], job[3]))
-    with database.connection_context(), database.atomic():
+    with database.connection_context(), database.atomic(), deferred_counting():
         cursor = database.cursor()
         cursor.executemany(_insert_sql(Job, JOB_COLUMNS), jobs)
+        first, last = min(job[0] for job in jobs), max(job[0] for job in jobs)
+        add_counts(f'job_id BETWEEN {database.param} AND {database.param}', (first, last), 1)
         if items:
             cursor.executemany(_insert_sql(ProcessedItem, ITEM_COLUMNS), items)
     return len(items)

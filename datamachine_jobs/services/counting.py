@@ -1,0 +1,41 @@
+"""Counting jobs in bulk. The triggers on datamachine_jobs keep the counts per (pipeline_id,
+flow_id, status) one row at a time; a batch writer defers them for its own transaction and
+applies the batch's counts in one grouped statement instead (migration 0005)."""
+from contextlib import contextmanager
+
+from ..db import database, is_mysql
+
+UPSERT = {
+    'sqlite': ('INSERT INTO datamachine_job_counts (pipeline_id, flow_id, status, n) '
+               'VALUES (?, ?, ?, ?) ON CONFLICT (pipeline_id, flow_id, status) '
+               'DO UPDATE SET n = n + excluded.n'),
+    'mysql': ('INSERT INTO datamachine_job_counts (pipeline_id, flow_id, status, n) '
+              'VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)'),
+}
+
+
+@contextmanager
+def deferred_counting():
+    """Within a transaction, keep the count triggers off this transaction's own writes."""
+    if is_mysql():
+        database.execute_sql('SET @datamachine_defer_counts = 1')
+        try:
+            yield
+        finally:
+            database.execute_sql('SET @datamachine_defer_counts = NULL')
+    else:  # visible to no other writer: SQLite has one at a time, and it rolls back with us
+        database.execute_sql('INSERT INTO datamachine_count_deferrals (id) VALUES (1)')
+        yield
+        database.execute_sql('DELETE FROM datamachine_count_deferrals')
+
+
+def add_counts(where, params, sign):
+    """Add (sign=1, after inserting) or take away (sign=-1, before deleting) the counts of the
+    jobs matching `where`, grouped, in key order so that concurrent batches cannot deadlock."""
+    groups = database.execute_sql(
+        'SELECT pipeline_id, flow_id, MIN(status), COUNT(*) FROM datamachine_jobs '
+        f'WHERE {where} GROUP BY pipeline_id, flow_id, status', params).fetchall()
+    deltas = sorted((pipeline_id, flow_id, status, sign * n)
+                    for pipeline_id, flow_id, status, n in groups)
+    if deltas:
+        database.cursor().executemany(UPSERT['mysql' if is_mysql() else 'sqlite'], deltas)
