@@ -44,7 +44,7 @@ bench-10m: bench-tools
 	$(BIN)/python bench/run.py --backend mysql --size 10000000 --skip-clear --skip-memory
 
 lint: install
-	$(BIN)/ruff check datamachine_jobs migrations tests app.py wsgi.py
+	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache bench/data
