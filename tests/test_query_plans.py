@@ -67,3 +67,22 @@ def test_list_and_count_queries_use_indexes(backend):
                 assert_indexed(backend, plan(backend, count), True, False)
             else:  # answered from the counts kept by triggers, a table of a few hundred rows
                 assert 'datamachine_job_counts' in count[0]
+
+
+@pytest.mark.usefixtures('analysed')
+def test_a_page_of_one_status_walks_its_own_index(backend):
+    """The first page of `status=failed`, newest first, reads the (base_status, job_id) index
+    backwards; a walk of the primary key that skips other statuses is what MariaDB's
+    ORDER-BY-LIMIT heuristic picks without a hint."""
+    expected = {
+        (('status', ('failed',)),): 'job_base_status_job_id',
+        (('status', ('failed - timeout',)),): 'job_status_job_id',
+        (('flow_id', 42), ('status', ('failed',))): 'job_flow_id_base_status_job_id',
+    }
+    with db.database.connection_context():
+        for filters, index in expected.items():
+            steps = plan(backend, listing.page_sql('job_id', 'DESC', 50, 0, **dict(filters)))
+            if backend == 'sqlite':
+                assert any(index in step for step in steps), steps
+            else:
+                assert [step['key'] for step in steps] == [index], steps

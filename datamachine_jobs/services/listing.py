@@ -7,10 +7,17 @@ summary and the clears through peewee's SQL().
 from peewee import SQL
 
 from .. import statuses
-from ..db import database
+from ..db import database, is_mysql
 from .jobs import COLUMNS, as_dicts
 
 NULLABLE = frozenset(('started_at', 'completed_at'))
+# The jobs table's ordered indexes and their names (see migrations/), by their columns.
+ORDERED_INDEXES = {columns: 'job_' + '_'.join(columns) for columns in [
+    ('base_status', 'job_id'), ('status', 'job_id'), ('pipeline_id', 'job_id'),
+    ('flow_id', 'job_id'), ('started_at', 'job_id'), ('completed_at', 'job_id'),
+    ('pipeline_id', 'base_status', 'job_id'), ('flow_id', 'base_status', 'job_id')]}
+ORDERED_INDEXES[('base_status', 'completed_at', 'job_id')] = (
+    'datamachine_jobs_base_status_completed_at_job_id')
 WINDOWS = {
     'started_after': ('started_at', '>='),
     'started_before': ('started_at', '<'),
@@ -47,6 +54,21 @@ def conditions(pipeline_id=None, flow_id=None, status=(), **windows):
     return terms, params
 
 
+def index_hint(orderby, pipeline_id=None, flow_id=None, status=(), **windows):
+    """` FORCE INDEX (...)` on MySQL when an index holds exactly the equality filters then the
+    order, else ''. Depending on its statistics, MariaDB's ORDER-BY-LIMIT heuristic may walk the
+    primary key backwards for `base_status = ? ORDER BY job_id DESC LIMIT n` (seen at 1M jobs:
+    6.7 ms a page against 0.2 ms); the hint keeps the plan whatever the statistics say."""
+    if not is_mysql() or windows or len(status) > 1:
+        return ''
+    columns = [name for name, value in (('pipeline_id', pipeline_id), ('flow_id', flow_id))
+               if value is not None]
+    columns += [('status' if statuses.is_compound(s) else 'base_status') for s in status]
+    columns += [orderby, 'job_id'] if orderby != 'job_id' else ['job_id']
+    index = ORDERED_INDEXES.get(tuple(columns))
+    return f' FORCE INDEX ({index})' if index else ''
+
+
 def filtered(query, **filters):
     """Apply the list filters to a peewee query on jobs."""
     terms, params = conditions(**filters)
@@ -64,15 +86,16 @@ def _ordering(orderby, order, table=''):
     return f'{table}{orderby} {order}, {table}job_id {order}'
 
 
-def _page_sql(terms, params, orderby, order, limit, offset=0):
+def _page_sql(terms, params, orderby, order, limit, offset=0, hint=''):
     """(SQL, parameters) of a page as a deferred join: the page's job ids are picked from an
     index alone, then only those rows are read. Without it MariaDB reads and discards whole rows
     while it walks to the page (an offset, or a cursor's start inside a status)."""
     mark = database.param
     skip = f' OFFSET {mark}' if offset else ''
     outer = ', '.join(f'j.{column}' for column in COLUMNS.split(', '))
-    return (f'SELECT {outer} FROM datamachine_jobs j JOIN (SELECT job_id FROM datamachine_jobs'
-            f'{_where(terms)} ORDER BY {_ordering(orderby, order)} LIMIT {mark}{skip}) page '
+    return (f'SELECT {outer} FROM datamachine_jobs j JOIN '
+            f'(SELECT job_id FROM datamachine_jobs{hint}{_where(terms)} '
+            f'ORDER BY {_ordering(orderby, order)} LIMIT {mark}{skip}) page '
             f'ON page.job_id = j.job_id ORDER BY {_ordering(orderby, order, "j.")}',
             [*params, limit, *([offset] if offset else [])])
 
@@ -80,7 +103,8 @@ def _page_sql(terms, params, orderby, order, limit, offset=0):
 def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
     """(SQL, parameters) of one page of jobs by offset."""
     terms, params = conditions(**filters)
-    return _page_sql(terms, params, orderby, order, per_page, offset)
+    return _page_sql(terms, params, orderby, order, per_page, offset,
+                     index_hint(orderby, **filters))
 
 
 def count_sql(**filters):
@@ -134,7 +158,7 @@ def keyset_page(orderby, order, limit, after, **filters):
     rows = []
     for extra_terms, extra_params, column in keyset_segments(orderby, order, *after):
         rows += _fetch(*_page_sql(terms + extra_terms, [*params, *extra_params], column, order,
-                                  limit - len(rows)))
+                                  limit - len(rows), hint=index_hint(column, **filters)))
         if len(rows) >= limit:
             break
     return rows
