@@ -3,6 +3,10 @@
 Command-line flags override any of these (`gunicorn -b 0.0.0.0:8000 -w 8 wsgi:app`).
 """
 import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
 
 bind = '127.0.0.1:8000'
 # gthread keeps connections alive (sync answers every request with Connection: close) and lets a
@@ -10,9 +14,46 @@ bind = '127.0.0.1:8000'
 worker_class = 'gthread'
 workers = multiprocessing.cpu_count()
 threads = 4
+# A worker silent for this long is killed and replaced; clears commit in batches well inside it.
 timeout = 30
+# On SIGTERM or SIGHUP a worker finishes its requests in flight for up to this long.
 graceful_timeout = 30
-keepalive = 5
+# nginx keeps connections to the upstream open for reuse; keep them a little longer than it does.
+keepalive = 75
 # No control socket: it would be created under $HOME, which is read-only in many deployments.
 control_socket_disable = True
-accesslog = '-'
+# The app logs one JSON line per request itself (with the request id and the user).
+accesslog = None
+
+# Metrics: every worker writes its samples to files in this folder and /metrics sums them. It has
+# to be set before prometheus-client is imported, so here; it is emptied at every start.
+_own_metrics_dir = 'PROMETHEUS_MULTIPROC_DIR' not in os.environ
+if _own_metrics_dir:
+    os.environ['PROMETHEUS_MULTIPROC_DIR'] = tempfile.mkdtemp(prefix='datamachine-jobs-metrics-')
+
+
+def on_starting(server):
+    """Refuse to boot, with one line and exit status 1, when the service could not serve."""
+    from datamachine_jobs import startup
+
+    problem = startup.problem()
+    if problem:
+        print(f'datamachine-jobs: {problem}', file=sys.stderr, flush=True)
+        on_exit(server)
+        sys.exit(1)
+    folder = os.environ['PROMETHEUS_MULTIPROC_DIR']
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """Let the metrics of a worker that has gone stop counting as live."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ['PROMETHEUS_MULTIPROC_DIR'], ignore_errors=True)

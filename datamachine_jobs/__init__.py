@@ -16,9 +16,13 @@ def create_app(overrides=None):
     `overrides` may hold Config field names (database_url, ...) and Flask settings (TESTING).
     Nothing touches the database here: connections open on first use in a request.
     """
-    from . import cli, db
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import cli, db, observe
+    from .api.audit_log import bp as audit_bp
     from .api.docs import bp as docs_bp
     from .api.jobs import bp as jobs_bp
+    from .api.operations import bp as operations_bp
     from .api.processed_items import bp as processed_items_bp
     from .config import Config
     from .errors import register_error_handlers
@@ -32,11 +36,15 @@ def create_app(overrides=None):
     app.config.update(overrides)
     app.config['MAX_CONTENT_LENGTH'] = MAX_BODY_BYTES
     app.config['CLEAR_BATCH_SIZE'] = config.clear_batch_size
+    app.config['METRICS_TOKEN'] = config.metrics_token
     app.config['PASSWORD_DIGEST_KEY'] = _digest_key(config.secret_key, app.instance_path)
     app.config['CURSOR_KEY'] = hashlib.blake2b(b'cursor', key=app.config['PASSWORD_DIGEST_KEY'],
                                                digest_size=32).digest()
     app.json = OrjsonProvider(app)
     app.url_map.strict_slashes = False
+    if config.proxy_hops:  # the client address and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops,
+                                x_proto=config.proxy_hops)
 
     app.extensions['datamachine_database'] = db.bind(
         config.database_url or _default_database_url(app.instance_path))
@@ -47,9 +55,12 @@ def create_app(overrides=None):
         db.release(failed=g.pop('database_failed', False))
 
     register_error_handlers(app, config.retry_after)
+    observe.init_app(app)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(audit_bp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(operations_bp)
     cli.register(app)
     return app
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, request
 from flask_httpauth import HTTPBasicAuth
 
-from . import passwords
+from . import metrics, passwords
 from .db import database
 from .errors import APIError
 from .models import TIMESTAMP_FORMAT, AppPassword, timestamp_text
@@ -84,12 +84,15 @@ def capabilities(principal):
 def auth_error(status):
     """Raise the contract's error so that it renders in the one envelope."""
     if status == 403:
-        raise APIError(403, 'rest_forbidden', 'You do not have permission to manage jobs.')
-    challenge = {'WWW-Authenticate': f'Basic realm="{REALM}"'}
-    if auth.get_auth() is None:
-        raise APIError(401, 'rest_not_logged_in', 'You are not currently logged in.', challenge)
-    raise APIError(401, 'invalid_credentials', 'Invalid username or application password.',
-                   challenge)
+        error = APIError(403, 'rest_forbidden', 'You do not have permission to manage jobs.')
+    else:
+        challenge = {'WWW-Authenticate': f'Basic realm="{REALM}"'}
+        error = (APIError(401, 'rest_not_logged_in', 'You are not currently logged in.', challenge)
+                 if auth.get_auth() is None else
+                 APIError(401, 'invalid_credentials', 'Invalid username or application password.',
+                          challenge))
+    metrics.AUTH_FAILURES.labels(error.code).inc()
+    raise error
 
 
 require_manager = auth.login_required(role=MANAGE_OPTIONS)

@@ -15,7 +15,7 @@ from .config import ConfigError
 from .errors import invalid_params
 from .models import Job, User
 from .schemas import JOB_KEYS, MAX_ID, job_list_args
-from .services import accounts, clearing, jobs, listing, processed_items
+from .services import accounts, audit, clearing, jobs, listing, processed_items
 from .services import seed as seeding
 
 
@@ -190,8 +190,11 @@ def jobs_show(job_id):
 @with_database()
 def jobs_clear(clear_type, cleanup_processed):
     """Delete all or the failed jobs, as DELETE /jobs does."""
-    deleted, cleaned = clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
-                                       current_app.config['CLEAR_BATCH_SIZE'])
+    parameters = {'type': clear_type, 'cleanup_processed': cleanup_processed}
+    with audit.recorded(audit.JOBS_CLEAR, parameters, audit.cli_actor()) as rows:
+        deleted, cleaned = clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
+                                               current_app.config['CLEAR_BATCH_SIZE'])
+        rows.update(jobs=deleted, processed_items=cleaned)
     click.echo(f'Deleted {deleted} jobs and {cleaned} processed items.')
 
 
@@ -206,15 +209,39 @@ items_cli = AppGroup('processed-items', help='Manage deduplication records.')
 @with_database()
 def items_clear(clear_type, target_id):
     """Delete every record of a pipeline or a flow, as DELETE /processed-items does."""
-    deleted = processed_items.clear_items(clear_type, target_id,
-                                          current_app.config['CLEAR_BATCH_SIZE'])
+    parameters = {'clear_type': clear_type, 'target_id': target_id}
+    with audit.recorded(audit.ITEMS_CLEAR, parameters, audit.cli_actor()) as rows:
+        deleted = processed_items.clear_items(clear_type, target_id,
+                                              current_app.config['CLEAR_BATCH_SIZE'])
+        rows['processed_items'] = deleted
     click.echo(f'Deleted {deleted} deduplication tracking records.')
+
+
+audit_cli = AppGroup('audit', help='Read the audit log of destructive calls.')
+
+
+@audit_cli.command('list')
+@click.option('--action', type=click.Choice(audit.ACTIONS), help='Only this action.')
+@click.option('--username', help='Only this user.')
+@click.option('--limit', type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option('--json', 'as_json', is_flag=True, help='Print one JSON record per line.')
+@with_database()
+def audit_list(action, username, limit, as_json):
+    """List audit records, newest first."""
+    records, total = audit.list_records(limit, 0, action, username)
+    if not as_json:
+        click.echo('\t'.join(audit.KEYS))
+    for record in records:
+        click.echo(orjson.dumps(record).decode() if as_json else '\t'.join(
+            '-' if value is None else orjson.dumps(value).decode() if isinstance(value, dict)
+            else str(value) for value in record.values()))
+    click.echo(f'{len(records)} of {total} records', err=True)
 
 
 def register(app):
     """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
-    for command in (db_cli, users_cli, passwords_cli, jobs_cli, items_cli, seed_command,
-                    demo_command):
+    for command in (db_cli, users_cli, passwords_cli, jobs_cli, items_cli, audit_cli,
+                    seed_command, demo_command):
         app.cli.add_command(command)
 
 

@@ -22,6 +22,10 @@ class Config:
     clear_batch_size: int = 10000
     # Seconds a client should wait before retrying when the database is unavailable.
     retry_after: int = 5
+    # How many proxies in front of the service to trust for X-Forwarded-For/-Proto (0: none).
+    proxy_hops: int = 0
+    # Bearer token that GET /metrics requires; None leaves it open (keep it off the internet).
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -29,16 +33,19 @@ class Config:
         return cls(
             database_url=environ.get('DATAMACHINE_DATABASE_URL') or None,
             secret_key=environ.get('DATAMACHINE_SECRET_KEY') or None,
-            clear_batch_size=_positive_int(environ, 'DATAMACHINE_CLEAR_BATCH_SIZE', 10000,
+            clear_batch_size=_int_setting(environ, 'DATAMACHINE_CLEAR_BATCH_SIZE', 10000,
                                            maximum=30000),
-            retry_after=_positive_int(environ, 'DATAMACHINE_RETRY_AFTER', 5),
+            retry_after=_int_setting(environ, 'DATAMACHINE_RETRY_AFTER', 5),
+            proxy_hops=_int_setting(environ, 'DATAMACHINE_PROXY_HOPS', 0, minimum=0, maximum=5),
+            metrics_token=environ.get('DATAMACHINE_METRICS_TOKEN') or None,
         )
 
 
-def _positive_int(environ, name, default, maximum=None):
+def _int_setting(environ, name, default, maximum=None, minimum=1):
     """Read an integer setting, failing at startup with the variable's name when it is bad."""
     raw = environ.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
+    if not raw.isdigit() or int(raw) < minimum or (maximum and int(raw) > maximum):
+        kind = 'a positive integer' if minimum else 'an integer from 0'
         limit = f' up to {maximum}' if maximum else ''
-        raise ConfigError(f'{name} must be a positive integer{limit}, got {raw!r}')
+        raise ConfigError(f'{name} must be {kind}{limit}, got {raw!r}')
     return int(raw)

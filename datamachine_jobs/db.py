@@ -4,10 +4,10 @@ import sys
 import time
 from urllib.parse import urlparse
 
-from peewee import SQL, DatabaseProxy, MySQLDatabase, fn
+from peewee import SQL, DatabaseError, DatabaseProxy, InterfaceError, MySQLDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
-from playhouse.pool import PooledSqliteDatabase, _PooledMySQLDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledSqliteDatabase, _PooledMySQLDatabase
 
 try:  # mysqlclient, a C driver: reads rows several times faster than the pure-Python PyMySQL
     import MySQLdb
@@ -141,6 +141,19 @@ def migration_runner():
 def pending_migrations():
     """Names of the migrations not yet applied."""
     return [m.name for m in migration_runner().status() if not m.applied]
+
+
+def schema_problem():
+    """None when the database answers and its schema is current, else one line saying why."""
+    try:
+        with database.connection_context():
+            pending = pending_migrations()
+    except (DatabaseError, InterfaceError, MaxConnectionsExceeded) as err:
+        return f'the database cannot be reached: {err}'
+    if pending:
+        return (f'the database schema is not current ({len(pending)} migration(s) pending): '
+                'run `datamachine-jobs db upgrade`')
+    return None
 
 
 def is_mysql():

@@ -115,3 +115,26 @@ class AppPassword(BaseModel):
 
     class Meta:
         table_name = 'datamachine_app_passwords'
+
+
+class AuditRecord(BaseModel):
+    """Who deleted what, from where, and how it ended: one row per destructive call.
+
+    `parameters` and `rows_deleted` hold JSON objects; `outcome` is started, completed or failed
+    (a clear that failed part-way committed whole batches: rerunning it finishes the work).
+    """
+
+    id = BigAutoField()
+    created_at = TimestampField(default=utcnow)
+    action = CharField(max_length=60)
+    via = CharField(max_length=10)
+    username = CharField(max_length=60, null=True)
+    app_password = CharField(max_length=100, null=True)
+    remote_addr = CharField(max_length=45, null=True)
+    request_id = CharField(max_length=128, null=True)
+    parameters = TextField()
+    outcome = CharField(max_length=20)
+    rows_deleted = TextField(null=True)
+
+    class Meta:
+        table_name = 'datamachine_audit_log'

@@ -7,6 +7,7 @@ from marshmallow import fields
 
 from . import API_PREFIX
 from .schemas import answers
+from .schemas.audit import AuditListArgs
 from .schemas.fields import Age, CommaList, FlexibleBoolean, Timestamp
 from .schemas.jobs import (
     ClearJobsArgs,
@@ -60,6 +61,10 @@ OPERATIONS = {
     '/processed-items/check': {
         'get': ('Was this item processed by this flow step? One index lookup.', CheckItemArgs,
                 None, {200: answers.ItemCheck}),
+    },
+    '/audit': {
+        'get': ('Audit records of destructive calls (who, from where, what, rows deleted), '
+                'newest first.', AuditListArgs, None, {200: answers.AuditList}),
     },
     '/processed-items/{item_id}': {
         'delete': ('Delete one deduplication record.', None, None,

@@ -22,6 +22,10 @@ from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
 
 PASSWORD_LINE = re.compile(r'^([A-Za-z0-9]{4} ){5}[A-Za-z0-9]{4}$')
 
+ALL_APPLIED = ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
+               'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
+               'applied 0005_deferred_counting\napplied 0006_audit_log\n')
+
 
 @pytest.fixture
 def cli(app):
@@ -119,10 +123,7 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
         refused = runner.invoke(args=['users', 'create', 'x', '--role', 'editor'])
         assert refused.exit_code == 1
         assert 'run `datamachine-jobs db upgrade`' in refused.output
-        assert runner.invoke(args=['db', 'upgrade']).output == (
-            'applied 0001_initial\napplied 0002_processed_item_source_type\n'
-            'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
-            'applied 0005_deferred_counting\n')
+        assert runner.invoke(args=['db', 'upgrade']).output == ALL_APPLIED
         assert runner.invoke(args=['db', 'upgrade']).output == (
             'The database schema is up to date.\n')
     finally:
@@ -133,10 +134,7 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
 def test_console_script(tmp_path):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}'}
     script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
-    for expected in ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
-                     'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
-                     'applied 0005_deferred_counting',
-                     'The database schema is up to date.'):
+    for expected in (ALL_APPLIED.strip(), 'The database schema is up to date.'):
         done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 0 and done.stdout.strip() == expected, done.stderr

@@ -1,12 +1,17 @@
-"""Helpers shared by the blueprints: reading and validating request parameters, paging headers."""
+"""Helpers shared by the blueprints: reading and validating request parameters, paging headers,
+auditing destructive calls."""
+import contextlib
 from math import ceil
 from urllib.parse import parse_qsl
 
 import orjson
-from flask import request
+from flask import g, request
 from marshmallow import ValidationError
 
+from .. import metrics
+from ..auth import auth
 from ..errors import APIError, invalid_params
+from ..services import audit
 
 FORM_TYPES = ('', 'application/x-www-form-urlencoded')
 
@@ -52,3 +57,16 @@ def _json_object(raw):
 def page_headers(total, per_page):
     """WordPress's paging headers: the matching total and the number of pages."""
     return {'X-WP-Total': str(total), 'X-WP-TotalPages': str(ceil(total / per_page))}
+
+
+@contextlib.contextmanager
+def audited(action, parameters):
+    """Audit a destructive call of this request's user (see services.audit.recorded) and count
+    its deleted rows in the metrics; yields the dict to fill with {table: rows deleted}."""
+    principal = auth.current_user()
+    actor = {'via': 'http', 'username': principal.username,
+             'app_password': principal.password_name, 'remote_addr': request.remote_addr,
+             'request_id': g.get('request_id')}
+    with audit.recorded(action, parameters, actor) as rows:
+        yield rows
+    metrics.count_deleted(rows)

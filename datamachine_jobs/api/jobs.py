@@ -17,8 +17,8 @@ from ..schemas import (
     update_job_args,
 )
 from ..schemas.jobs import JobFilterArgs
-from ..services import clearing, jobs, listing, summary
-from . import body_params, page_headers, parse
+from ..services import audit, clearing, jobs, listing, summary
+from . import audited, body_params, page_headers, parse
 
 bp = Blueprint('jobs', __name__)
 bp.before_request(require_manager(lambda: None))
@@ -140,7 +140,11 @@ def clear_jobs():
         return {'success': True, 'dry_run': True, 'jobs_matched': matched,
                 'processed_items_matched': items,
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
-    deleted, cleaned = clearing.clear_jobs(
-        failed_only, args['cleanup_processed'], current_app.config['CLEAR_BATCH_SIZE'], **scope)
+    parameters = {name: value for name, value in args.items() if name != 'dry_run'}
+    with audited(audit.JOBS_CLEAR, parameters) as rows:
+        deleted, cleaned = clearing.clear_jobs(
+            failed_only, args['cleanup_processed'], current_app.config['CLEAR_BATCH_SIZE'],
+            **scope)
+        rows.update(jobs=deleted, processed_items=cleaned)
     return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': deleted,
             'processed_items_cleaned': cleaned}

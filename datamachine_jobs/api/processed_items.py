@@ -11,9 +11,9 @@ from ..schemas import (
     record_item_args,
     record_items_args,
 )
-from ..services import jobs
+from ..services import audit, jobs
 from ..services import processed_items as items
-from . import body_params, page_headers, parse
+from . import audited, body_params, page_headers, parse
 
 bp = Blueprint('processed_items', __name__)
 bp.before_request(require_manager(lambda: None))
@@ -58,7 +58,9 @@ def record_items(job_id):
 def delete_item(item_id):
     """Delete one record, so that its item is processed again."""
     try:
-        items.delete_item(item_id if item_id <= MAX_ID else 0)
+        with audited(audit.ITEM_DELETE, {'id': item_id}) as rows:
+            items.delete_item(item_id if item_id <= MAX_ID else 0)
+            rows['processed_items'] = 1
     except items.ProcessedItemNotFound:
         raise APIError(404, 'processed_item_not_found', 'Processed item not found.') from None
     return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
@@ -69,8 +71,10 @@ def delete_item(item_id):
 def clear_items():
     """Delete every record of a pipeline or a flow."""
     args = parse(clear_items_args, body_params())
-    deleted = items.clear_items(args['clear_type'], args['target_id'],
-                                batch_size=current_app.config['CLEAR_BATCH_SIZE'])
+    with audited(audit.ITEMS_CLEAR, args) as rows:
+        deleted = items.clear_items(args['clear_type'], args['target_id'],
+                                    batch_size=current_app.config['CLEAR_BATCH_SIZE'])
+        rows['processed_items'] = deleted
     return {'success': True, 'data': None,
             'message': f'Deleted {deleted} deduplication tracking records.',
             'items_deleted': deleted}

@@ -1,4 +1,5 @@
 """marshmallow schemas for query arguments and request bodies, one instance of each, built once."""
+from .audit import AuditListArgs
 from .fields import MAX_ID
 from .jobs import (
     JOB_KEYS,
@@ -17,9 +18,9 @@ from .processed_items import (
     RecordItemsArgs,
 )
 
-__all__ = ['JOB_KEYS', 'MAX_ID', 'check_item_args', 'clear_items_args', 'clear_jobs_args',
-           'create_job_args', 'item_list_args', 'job_args', 'job_list_args', 'record_item_args',
-           'record_items_args', 'summary_args', 'update_job_args']
+__all__ = ['JOB_KEYS', 'MAX_ID', 'audit_list_args', 'check_item_args', 'clear_items_args',
+           'clear_jobs_args', 'create_job_args', 'item_list_args', 'job_args', 'job_list_args',
+           'record_item_args', 'record_items_args', 'summary_args', 'update_job_args']
 
 job_list_args = JobListArgs()
 job_args = JobArgs()
@@ -32,3 +33,4 @@ record_item_args = RecordItemArgs()
 record_items_args = RecordItemsArgs()
 item_list_args = ItemListArgs()
 clear_items_args = ClearItemsArgs()
+audit_list_args = AuditListArgs()

@@ -128,3 +128,28 @@ class Error(Schema):
     code = String()
     message = String()
     data = fields.Dict(metadata={'description': '`status`, and `params` for invalid input.'})
+
+
+class AuditRecord(Schema):
+    id = Integer()
+    created_at = String(metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
+    action = String(metadata={'description': 'jobs.clear, processed_items.clear or '
+                                             'processed_items.delete.'})
+    via = String(metadata={'description': 'http or cli.'})
+    username = nullable(String)
+    app_password = nullable(String, metadata={'description': 'Name of the application '
+                                                             'password used.'})
+    remote_addr = nullable(String)
+    request_id = nullable(String)
+    parameters = fields.Dict()
+    outcome = String(metadata={'description': 'started, completed or failed (whole batches '
+                                              'may be deleted: rerun to finish).'})
+    rows_deleted = nullable(fields.Dict, keys=String(), values=Integer())
+
+
+class AuditList(Schema):
+    success = Boolean()
+    data = fields.List(fields.Nested(AuditRecord))
+    total = Integer()
+    per_page = Integer()
+    offset = Integer()

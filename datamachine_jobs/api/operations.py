@@ -1,0 +1,36 @@
+"""Routes for operators and their tools, outside the API prefix: liveness, readiness, metrics."""
+import hmac
+
+from flask import Blueprint, current_app, request
+
+from .. import db, metrics
+from ..errors import APIError
+
+bp = Blueprint('operations', __name__)
+
+
+@bp.get('/healthz')
+def healthz():
+    """The process answers: no database, no authentication."""
+    return {'status': 'ok'}
+
+
+@bp.get('/readyz')
+def readyz():
+    """Ready to serve: the database answers and its schema is current; 503 otherwise."""
+    problem = db.schema_problem()
+    if problem:
+        raise APIError(503, 'not_ready', problem)
+    return {'status': 'ready'}
+
+
+@bp.get('/metrics')
+def metrics_text():
+    """Prometheus metrics, behind a bearer token when DATAMACHINE_METRICS_TOKEN is set."""
+    token = current_app.config['METRICS_TOKEN']
+    if token is not None:
+        given = request.headers.get('Authorization', '').removeprefix('Bearer ')
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise APIError(401, 'invalid_metrics_token', 'A valid metrics bearer token is '
+                           'required.', {'WWW-Authenticate': 'Bearer realm="metrics"'})
+    return metrics.exposition(), 200, {'Content-Type': metrics.CONTENT_TYPE}

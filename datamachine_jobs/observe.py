@@ -1,0 +1,69 @@
+"""What every request leaves for operators: a request id, one JSON log line and its metrics."""
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+from flask import g, request
+
+from . import metrics
+
+log = logging.getLogger('datamachine_jobs.requests')
+# An incoming X-Request-ID is kept when it is this tame (it goes into logs), else replaced.
+REQUEST_ID = re.compile(r'[A-Za-z0-9._:-]{1,128}')
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the record's `fields`."""
+
+    def format(self, record):
+        entry = {'time': datetime.fromtimestamp(record.created, UTC).isoformat(
+                     timespec='milliseconds').replace('+00:00', 'Z'),
+                 'level': record.levelname, 'logger': record.name,
+                 'message': record.getMessage(), **getattr(record, 'fields', {})}
+        if record.exc_info:
+            entry['exception'] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging():
+    """Send the service's logs to stderr as JSON lines, once per process."""
+    logger = logging.getLogger('datamachine_jobs')
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonLines())
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def init_app(app):
+    configure_logging()
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def _start():
+    incoming = request.headers.get('X-Request-ID', '')
+    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish(response):
+    """Log the request and count it. The route is the URL rule (`/jobs/<int:job_id>`), so the
+    metrics have one series per endpoint rather than one per URL."""
+    duration = time.perf_counter() - g.get('started', time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else 'unmatched'
+    principal = g.get('flask_httpauth_user')
+    response.headers['X-Request-ID'] = g.get('request_id', '')
+    metrics.REQUESTS.labels(route, request.method, response.status_code).inc()
+    metrics.LATENCY.labels(route, request.method).observe(duration)
+    log.info('request', extra={'fields': {
+        'request_id': g.get('request_id'), 'remote_addr': request.remote_addr,
+        'user': principal.username if principal else None,
+        'app_password': principal.password_name if principal else None,
+        'method': request.method, 'path': request.path, 'route': route,
+        'status': response.status_code, 'duration_ms': round(duration * 1000, 3)}})
+    return response
