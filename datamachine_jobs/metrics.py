@@ -41,8 +41,8 @@ JOBS_BY_STATUS_SQL = ('SELECT base_status, COALESCE(SUM(n), 0) FROM datamachine_
 
 class DatabaseCollector:
     """Gauges read from the database per scrape: jobs by base status (from the counts the
-    database keeps) and the age of the oldest pending job; `datamachine_database_up` is 0 when
-    they could not be read."""
+    database keeps) and the age of the oldest pending job (the one with the smallest id, one index
+    step away); `datamachine_database_up` is 0 when they could not be read."""
 
     def collect(self):
         up = GaugeMetricFamily('datamachine_database_up', 'Whether the database answered the '

@@ -1,4 +1,5 @@
-"""Helpers for the tests: backends, apps, accounts and rows written straight to the database."""
+"""Helpers for the tests: backends, apps, accounts, rows written straight to the database and
+scraped metrics."""
 import base64
 import contextlib
 import os
@@ -8,6 +9,7 @@ import uuid
 from urllib.parse import urlparse
 
 import pymysql
+from prometheus_client.parser import text_string_to_metric_families
 
 from datamachine_jobs import create_app, db
 from datamachine_jobs.models import Job, ProcessedItem
@@ -93,6 +95,21 @@ def count_rows(model, *where):
     with db.database.connection_context():
         query = model.select()
         return (query.where(*where) if where else query).count()
+
+
+def scrape(client, headers=None):
+    """{(sample name, sorted label pairs): value} of one GET /metrics."""
+    response = client.get('/metrics', headers=headers or {})
+    assert response.status_code == 200, response.data
+    assert response.content_type.startswith('text/plain')
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.get_data(as_text=True))
+            for sample in family.samples}
+
+
+def delta(before, after, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0) - before.get(key, 0)
 
 
 class TcpRelay:

@@ -29,8 +29,8 @@ def metrics_text():
     """Prometheus metrics, behind a bearer token when DATAMACHINE_METRICS_TOKEN is set."""
     token = current_app.config['METRICS_TOKEN']
     if token is not None:
-        given = request.headers.get('Authorization', '').removeprefix('Bearer ')
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        scheme, _, given = request.headers.get('Authorization', '').partition(' ')
+        if scheme.lower() != 'bearer' or not hmac.compare_digest(given.encode(), token.encode()):
             raise APIError(401, 'invalid_metrics_token', 'A valid metrics bearer token is '
                            'required.', {'WWW-Authenticate': 'Bearer realm="metrics"'})
     return metrics.exposition(), 200, {'Content-Type': metrics.CONTENT_TYPE}
