@@ -102,6 +102,19 @@ def test_seed_appends_after_existing_jobs(cli):
     assert "Invalid value for '--jobs'" in cli('seed', '--jobs', '0', exit_code=2)
 
 
+def test_seed_after_a_clear_never_reuses_job_ids(cli):
+    """Processed items outlive their jobs; new jobs with old ids would collide with them."""
+    cli('seed', '--jobs', '30', '--random-seed', '1')
+    with db.database.connection_context():
+        cleared = max(job_id for (job_id,) in Job.select(Job.job_id).tuples())
+        kept_items = ProcessedItem.select().count()
+    cli('jobs', 'clear', '--type', 'all', '--yes')
+    assert 'Added 30 jobs' in cli('seed', '--jobs', '30', '--random-seed', '1')
+    with db.database.connection_context():
+        assert min(job_id for (job_id,) in Job.select(Job.job_id).tuples()) == cleared + 1
+        assert ProcessedItem.select().count() > kept_items > 0
+
+
 def test_demo_is_idempotent(cli, client):
     first = cli('demo', '--jobs', '40')
     match = re.search(r"curl -u 'admin:([A-Za-z0-9 ]+)' http://127\.0\.0\.1:5000"

@@ -85,6 +85,19 @@ def _rows(count, first_id, rng, now):
         yield (job_id, pipeline_id, flow_id, status, created_s, finished_s, error, created_s), items
 
 
+def _next_job_id():
+    """The first job id never handed out: ids are not reused, even after a clear, so the new
+    jobs' items cannot collide with records kept from deleted jobs."""
+    if is_mysql():
+        sql = ('SELECT AUTO_INCREMENT FROM information_schema.TABLES '
+               "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'datamachine_jobs'")
+    else:
+        sql = "SELECT seq + 1 FROM sqlite_sequence WHERE name = 'datamachine_jobs'"
+    issued = database.execute_sql(sql).fetchone()
+    highest = Job.select(fn.MAX(Job.job_id)).scalar() or 0
+    return max(highest + 1, int(issued[0] or 1) if issued else 1)
+
+
 def _insert_sql(model, columns):
     """The dialect's one-row INSERT for `columns`, to hand to the driver's executemany."""
     fields = [getattr(model, name) for name in columns]
@@ -99,7 +112,7 @@ def seed(count, rng_seed=None, now=None):
     """
     rng = random.Random(rng_seed)
     now = now or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    first_id = (Job.select(fn.MAX(Job.job_id)).scalar() or 0) + 1
+    first_id = _next_job_id()
     rows = _rows(count, first_id, rng, now)
     batches = iter(lambda: list(islice(rows, BATCH)), [])
     if not is_mysql():
