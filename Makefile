@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint migrate bench bench-10m bench-tools clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test test-tools lint migrate bench bench-10m bench-tools clean
 
 install: $(VENV)/.installed
 
@@ -22,8 +24,14 @@ run: migrate
 	$(BIN)/datamachine-jobs demo --url http://$(HOST):$(PORT)
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-test: install
+test: install test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The end-to-end tests run Debian's nginx (and curl and openssl) in front of gunicorn.
+test-tools:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && command -v curl >/dev/null 2>&1 \
+	  && command -v openssl >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light curl openssl; }
 
 # Benchmarks (not part of the tests): wrk over loopback against the production gunicorn config,
 # on SQLite and MariaDB, with mysqlclient (the C driver) installed. Results go to bench/results/.

@@ -1,5 +1,6 @@
 """What every request leaves for operators: a request id, one JSON log line and its metrics."""
 import logging
+import os
 import re
 import sys
 import time
@@ -61,7 +62,7 @@ def _finish(response):
     metrics.REQUESTS.labels(route, request.method, response.status_code).inc()
     metrics.LATENCY.labels(route, request.method).observe(duration)
     log.info('request', extra={'fields': {
-        'request_id': g.get('request_id'), 'remote_addr': request.remote_addr,
+        'request_id': g.get('request_id'), 'pid': os.getpid(), 'remote_addr': request.remote_addr,
         'user': principal.username if principal else None,
         'app_password': principal.password_name if principal else None,
         'method': request.method, 'path': request.path, 'route': route,

@@ -2,6 +2,7 @@
 request id, and the client address behind a trusted proxy."""
 import json
 import logging
+import os
 
 import pytest
 from support import (
@@ -148,6 +149,7 @@ def test_one_json_log_line_per_request_with_its_id(client, admin, caplog):
     [record] = [r for r in caplog.records if r.name == 'datamachine_jobs.requests']
     line = json.loads(JsonLines().format(record))
     assert line.pop('time').endswith('Z') and line.pop('duration_ms') >= 0
+    assert line.pop('pid') == os.getpid()
     assert line == {'level': 'INFO', 'logger': 'datamachine_jobs.requests', 'message': 'request',
                     'request_id': 'abc-1', 'remote_addr': '127.0.0.1', 'user': 'admin',
                     'app_password': 'tests', 'method': 'GET', 'path': f'{API}/jobs',

@@ -1,0 +1,336 @@
+"""The production path end to end, on loopback: real nginx running deploy/nginx.conf (TLS, with
+a certificate made for the test) in front of real gunicorn running gunicorn.conf.py. The spec's
+curl examples run word for word through it; the client address reaches last_ip and the request
+log; metrics add up over the workers; a killed worker is replaced."""
+import itertools
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from support import API, SECRET, basic, count_rows, create_account, insert_items, insert_job
+from test_servers import free_port
+
+from datamachine_jobs import db
+from datamachine_jobs.models import AppPassword, Job, ProcessedItem
+from datamachine_jobs.services import seed
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
+EXAMPLES = os.path.join(ROOT, 'tests', 'data', 'spec_curl_examples.txt')
+# nginx reaches gunicorn from this address, so that the client's (127.0.0.1) can only arrive
+# through X-Forwarded-For.
+PROXY_ADDRESS = '127.0.0.3'
+WORKERS = 3
+THREADS = 4  # gunicorn.conf.py's threads per worker
+MAIN_CONFIG = """
+{user}
+pid {run}/nginx.pid;
+error_log {run}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log {run}/access.log;
+    client_body_temp_path {run}/body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    proxy_bind {proxy_address};
+{site}
+}}
+"""
+
+
+def site_config(gunicorn_port, https_port, http_port, certificate, key):
+    """deploy/nginx.conf with this test's ports and certificate; every substitution must hit."""
+    with open(os.path.join(ROOT, 'deploy', 'nginx.conf')) as fh:
+        text = fh.read()
+    for old, new in (('server 127.0.0.1:8000;', f'server 127.0.0.1:{gunicorn_port};'),
+                     ('listen 443 ssl;', f'listen 127.0.0.1:{https_port} ssl;'),
+                     ('listen 80;', f'listen 127.0.0.1:{http_port};'),
+                     ('/etc/ssl/certs/example.com.pem', certificate),
+                     ('/etc/ssl/private/example.com.key', key)):
+        assert text.count(old) == 1, f'deploy/nginx.conf no longer holds {old!r} once'
+        text = text.replace(old, new)
+    return text
+
+
+class Stack:
+    """gunicorn and nginx as started by the `stack` fixture."""
+
+    def __init__(self, tmp_path):
+        self.run, self.processes = tmp_path, []
+        self.http = requests.Session()
+        self.http.trust_env = False  # no proxy from the environment: loopback only
+
+    def start(self, database_url):
+        tmp_path = self.run
+        self.certificate, self.key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+                        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+                        '-keyout', self.key, '-out', self.certificate],
+                       check=True, capture_output=True, timeout=60)
+        self.gunicorn_port, https_port = free_port(), free_port()
+        self.base = f'https://localhost:{https_port}'
+        self.gunicorn_log = tmp_path / 'gunicorn.log'
+        os.makedirs(tmp_path / 'metrics')
+        env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+               'DATAMACHINE_SECRET_KEY': SECRET, 'DATAMACHINE_PROXY_HOPS': '1',
+               'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
+        with open(self.gunicorn_log, 'w') as log:
+            self.gunicorn = self._spawn(
+                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(WORKERS),
+                 '-b', f'127.0.0.1:{self.gunicorn_port}', 'wsgi:app'],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._wait(f'http://127.0.0.1:{self.gunicorn_port}/healthz', self.gunicorn)
+        config = tmp_path / 'nginx.conf'
+        config.write_text(MAIN_CONFIG.format(
+            user='user root;' if os.geteuid() == 0 else '', run=tmp_path,
+            proxy_address=PROXY_ADDRESS,
+            site=site_config(self.gunicorn_port, https_port, free_port(), self.certificate,
+                             self.key)))
+        command = [NGINX, '-p', str(tmp_path), '-c', str(config), '-g', 'daemon off;']
+        checked = subprocess.run([*command, '-t'], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
+        self.nginx = self._spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.http.verify = self.certificate
+        self._wait(self.base + '/healthz', self.nginx)
+
+    def _spawn(self, argv, **options):
+        process = subprocess.Popen(argv, **options)
+        self.processes.append(process)
+        return process
+
+    def _wait(self, url, process, seconds=30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f'{process.args[0]} exited with {process.returncode}'
+            try:
+                self.http.get(url, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(f'{url} did not answer in {seconds} s')
+
+    def stop(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=40)
+
+    def curl_env(self):
+        """The environment curl runs in: it trusts the test certificate and no proxy."""
+        return {**{k: v for k, v in os.environ.items() if 'proxy' not in k.lower()},
+                'CURL_CA_BUNDLE': self.certificate}
+
+    def request_log(self):
+        """gunicorn's output lines that are the service's request log, parsed."""
+        lines = []
+        for line in self.gunicorn_log.read_text().splitlines():
+            if line.startswith('{') and '"message":"request"' in line:
+                lines.append(json.loads(line))
+        return lines
+
+    def workers(self):
+        """Process ids of gunicorn's workers (the master's children)."""
+        children = []
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                try:
+                    with open(f'/proc/{entry}/stat') as fh:
+                        fields = fh.read().rsplit(')', 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.gunicorn.pid and fields[0] != 'Z':
+                    children.append(int(entry))
+        return sorted(children)
+
+
+@pytest.fixture
+def stack(app, database_url, tmp_path):
+    started = Stack(tmp_path)
+    try:
+        started.start(database_url)
+        yield started
+    finally:
+        started.stop()
+
+
+def spec_examples():
+    """(comment, command line) of every example, the command's lines joined as one."""
+    with open(EXAMPLES) as fh:
+        blocks = fh.read().split('\n\n')
+    return [(block.splitlines()[0].lstrip('# '), ' '.join(block.splitlines()[1:]))
+            for block in blocks if '\ncurl ' in block]
+
+
+SEEDS = itertools.count(1)
+
+
+def seed_jobs(app, count=120):
+    with app.app_context(), db.database.connection_context():
+        seed.seed(count, rng_seed=next(SEEDS))
+    failed = insert_job('failed - timeout', flow_id=42, pipeline_id=5)
+    insert_items(failed, 2, flow_id=42, pipeline_id=5)
+
+
+def expected_clear(body):
+    """What a clear with this body must delete, counted straight from the tables."""
+    with db.database.connection_context():
+        jobs = Job.select(Job.job_id)
+        if body['type'] == 'failed':
+            jobs = jobs.where(Job.base_status == 'failed')
+        ids = [job_id for (job_id,) in jobs.tuples()]
+        items = (ProcessedItem.select().where(ProcessedItem.job_id.in_(ids)).count()
+                 if body.get('cleanup_processed') and ids else 0)
+    return len(ids), items
+
+
+def test_every_curl_example_of_the_spec_runs_through_nginx(app, client, stack):
+    password = create_account(app, 'admin', 'administrator')
+    examples = spec_examples()
+    assert len(examples) == 13
+    seed_jobs(app)
+    for comment, command in examples:
+        argv = shlex.split(command.replace('https://example.com', stack.base)
+                           .replace('username:application_password', f'admin:{password}'))
+        if '-X' in argv and count_rows(Job) < 50:
+            seed_jobs(app)  # give every clear something to delete
+        body = json.loads(argv[argv.index('-d') + 1]) if '-d' in argv else None
+        expected = expected_clear(body) if body else None
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              env=stack.curl_env())
+        assert done.returncode == 0, (comment, done.stderr)
+        answer = json.loads(done.stdout)
+        if body is None:  # the same answer as the app gives in-process
+            path = argv[1].removeprefix(stack.base)
+            assert answer == client.get(path, headers=basic('admin', password)).get_json(), comment
+            assert answer['success'] is True and answer['data'] is not None, comment
+        else:
+            assert answer == {'success': True, 'message': 'Jobs cleared successfully.',
+                              'jobs_deleted': expected[0],
+                              'processed_items_cleaned': expected[1]}, comment
+            if body['type'] == 'failed':
+                assert count_rows(Job, Job.base_status == 'failed') == 0, comment
+            else:
+                assert count_rows(Job) == 0, comment
+
+    with db.database.connection_context():
+        assert AppPassword.get(AppPassword.name == 'tests').last_ip == '127.0.0.1'
+    logged = [line for line in stack.request_log() if line['path'].startswith(API)]
+    assert len(logged) == len(examples)
+    assert {line['remote_addr'] for line in logged} == {'127.0.0.1'}
+    assert {line['user'] for line in logged} == {'admin'}
+    assert all(len(line['request_id']) == 32 for line in logged)  # made by nginx
+
+
+def test_nginx_passes_request_ids_compresses_and_answers_errors_in_json(app, stack):
+    seed_jobs(app)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    answer = stack.http.get(f'{stack.base}{API}/jobs?per_page=100',
+                            headers={**auth, 'X-Request-ID': 'trace-7', 'Accept-Encoding': 'gzip'})
+    assert answer.status_code == 200 and answer.headers['Content-Encoding'] == 'gzip'
+    assert answer.headers['X-Request-ID'] == 'trace-7' and len(answer.json()['data']) == 100
+    assert stack.request_log()[-1]['request_id'] == 'trace-7'
+
+    too_large = stack.http.post(f'{stack.base}{API}/jobs', headers=auth,
+                                data=b'{"x": "' + b'a' * (2 * 1024 * 1024) + b'"}')
+    assert too_large.status_code == 413
+    assert too_large.json() == {'code': 'rest_request_too_large',
+                                'message': 'The request body is too large.',
+                                'data': {'status': 413}}
+    assert stack.http.get(f'{stack.base}/readyz').json() == {'status': 'ready'}
+
+
+def test_metrics_add_up_over_the_workers(app, stack):
+    seed_jobs(app)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+
+    def call(n):
+        with requests.Session() as session:  # a connection of its own, like separate clients
+            session.trust_env, session.verify = False, stack.certificate
+            return session.get(f'{stack.base}{API}/jobs?per_page=5',
+                               headers=auth if n % 10 else {}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(call, range(90)))
+    assert statuses.count(200) == 81 and statuses.count(401) == 9
+    served_by = {line['pid'] for line in stack.request_log() if line['path'] == f'{API}/jobs'}
+    assert len(served_by) >= 2, served_by
+
+    scraped = stack.http.get(f'{stack.base}/metrics').text
+    route = f'route="{API}/jobs"'
+
+    def sample(prefix, *labels):
+        found = [line for line in scraped.splitlines()
+                 if line.startswith(prefix + '{') and all(label in line for label in labels)]
+        assert len(found) == 1, (prefix, labels, found)
+        return float(found[0].rsplit(' ', 1)[1])
+
+    assert sample('datamachine_http_requests_total', route, 'status="200"') == 81
+    assert sample('datamachine_http_requests_total', route, 'status="401"') == 9
+    assert sample('datamachine_http_request_duration_seconds_count', route) == 90
+    assert sample('datamachine_auth_failures_total', 'reason="rest_not_logged_in"') == 9
+    assert sample('datamachine_jobs', 'base_status="failed"') == count_rows(
+        Job, Job.base_status == 'failed')
+
+
+def test_a_killed_worker_is_replaced_and_only_its_requests_in_flight_fail(app, stack):
+    seed_jobs(app, 400)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    outcomes, stop, clients = [], threading.Event(), 6
+
+    def load():
+        with requests.Session() as session:
+            session.trust_env, session.verify = False, stack.certificate
+            for _ in range(3000):  # bounded in count, and in time by `stop`
+                if stop.is_set():
+                    return
+                started = time.monotonic()
+                try:
+                    status = session.get(f'{stack.base}{API}/jobs?per_page=100', headers=auth,
+                                         timeout=10).status_code
+                except requests.RequestException as err:
+                    status = type(err).__name__
+                outcomes.append((started, time.monotonic(), status))
+
+    threads = [threading.Thread(target=load) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        before = stack.workers()
+        assert len(before) == WORKERS
+        victim = before[0]
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = stack.workers()
+            if len(now) == WORKERS and victim not in now:
+                break
+            time.sleep(0.05)
+        replaced_at = time.monotonic()
+        assert len(now) == WORKERS and victim not in now, now
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    failures = [(start, status) for start, _, status in outcomes if status != 200]
+    print(f'{len(outcomes)} requests, {len(failures)} failed, the worker replaced in '
+          f'{replaced_at - killed_at:.2f} s')
+    assert len(failures) <= clients  # at most one request in flight per client
+    assert all(start < killed_at for start, _ in failures), failures  # none started after
+    after = [status for start, _, status in outcomes if start > replaced_at]
+    assert len(after) > 100 and set(after) == {200}
+    assert sum(1 for start, _, status in outcomes if start < killed_at and status == 200) > 100
