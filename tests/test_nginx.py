@@ -1,7 +1,8 @@
 """The production path end to end, on loopback: real nginx running deploy/nginx.conf (TLS, with
 a certificate made for the test) in front of real gunicorn running gunicorn.conf.py. The spec's
 curl examples run word for word through it; the client address reaches last_ip and the request
-log; metrics add up over the workers; a killed worker is replaced."""
+log; metrics add up over the workers; a killed worker is replaced and a reload (SIGHUP) swaps
+every worker, both under load."""
 import itertools
 import json
 import os
@@ -283,15 +284,16 @@ def test_metrics_add_up_over_the_workers(app, stack):
         Job, Job.base_status == 'failed')
 
 
-def test_a_killed_worker_is_replaced_and_only_its_requests_in_flight_fail(app, stack):
-    seed_jobs(app, 400)
-    auth = basic('admin', create_account(app, 'admin', 'administrator'))
-    outcomes, stop, clients = [], threading.Event(), 6
+def under_load(stack, auth, action, clients=6):
+    """Drive GET /jobs through nginx from `clients` keep-alive clients while `action()` runs
+    (after 1.5 s of load, and for 2 s after it returns); return what `action` returned and every
+    request as (started, status), bounded in count and time."""
+    outcomes, stop = [], threading.Event()
 
     def load():
         with requests.Session() as session:
             session.trust_env, session.verify = False, stack.certificate
-            for _ in range(3000):  # bounded in count, and in time by `stop`
+            for _ in range(3000):
                 if stop.is_set():
                     return
                 started = time.monotonic()
@@ -300,37 +302,68 @@ def test_a_killed_worker_is_replaced_and_only_its_requests_in_flight_fail(app, s
                                          timeout=10).status_code
                 except requests.RequestException as err:
                     status = type(err).__name__
-                outcomes.append((started, time.monotonic(), status))
+                outcomes.append((started, status))
 
     threads = [threading.Thread(target=load) for _ in range(clients)]
     for thread in threads:
         thread.start()
     try:
         time.sleep(1.5)
-        before = stack.workers()
-        assert len(before) == WORKERS
-        victim = before[0]
-        killed_at = time.monotonic()
-        os.kill(victim, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            now = stack.workers()
-            if len(now) == WORKERS and victim not in now:
-                break
-            time.sleep(0.05)
-        replaced_at = time.monotonic()
-        assert len(now) == WORKERS and victim not in now, now
+        result = action()
         time.sleep(2)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+    return result, outcomes
 
-    failures = [(start, status) for start, _, status in outcomes if status != 200]
+
+def wait_for_workers(stack, gone):
+    """Wait until gunicorn again has all its workers, none of them in `gone`; return when."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = stack.workers()
+        if len(now) == WORKERS and not set(now) & set(gone):
+            return time.monotonic()
+        time.sleep(0.05)
+    raise AssertionError(f'workers {stack.workers()} still include some of {gone}')
+
+
+def test_a_killed_worker_is_replaced_and_only_its_requests_in_flight_fail(app, stack):
+    seed_jobs(app, 400)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    clients = 6
+
+    def kill_one():
+        before = stack.workers()
+        assert len(before) == WORKERS
+        killed_at = time.monotonic()
+        os.kill(before[0], signal.SIGKILL)
+        return killed_at, wait_for_workers(stack, before[:1])
+
+    (killed_at, replaced_at), outcomes = under_load(stack, auth, kill_one, clients)
+    failures = [(start, status) for start, status in outcomes if status != 200]
     print(f'{len(outcomes)} requests, {len(failures)} failed, the worker replaced in '
           f'{replaced_at - killed_at:.2f} s')
-    assert len(failures) <= clients  # at most one request in flight per client
+    assert len(failures) <= clients  # at most the one request each client had in flight
     assert all(start < killed_at for start, _ in failures), failures  # none started after
-    after = [status for start, _, status in outcomes if start > replaced_at]
+    after = [status for start, status in outcomes if start > replaced_at]
     assert len(after) > 100 and set(after) == {200}
-    assert sum(1 for start, _, status in outcomes if start < killed_at and status == 200) > 100
+    assert sum(1 for start, status in outcomes if start < killed_at and status == 200) > 100
+
+
+def test_a_reload_replaces_every_worker_without_failing_a_request(app, stack):
+    """SIGHUP (systemctl reload): new workers start, old ones finish their requests first."""
+    seed_jobs(app, 400)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+
+    def reload():
+        before = stack.workers()
+        stack.gunicorn.send_signal(signal.SIGHUP)
+        wait_for_workers(stack, before)
+        return before
+
+    old_workers, outcomes = under_load(stack, auth, reload)
+    assert len(outcomes) > 200 and {status for _, status in outcomes} == {200}
+    served_by = {line['pid'] for line in stack.request_log()}
+    assert served_by & set(old_workers) and served_by - set(old_workers)

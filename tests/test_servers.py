@@ -137,3 +137,44 @@ def test_racing_claims_have_exactly_one_winner(app, serve):
                     assert body['data']['current_status'] == 'processing'
     for session in sessions:
         session.close()
+
+
+def run_gunicorn_briefly(database_url, **env):
+    """Start gunicorn.conf.py on a free port; return (exit status or None if it kept running,
+    its output)."""
+    with subprocess.Popen(
+            [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', '1', '-b',
+             f'127.0.0.1:{free_port()}', 'wsgi:app'], cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+                 'DATAMACHINE_SECRET_KEY': SECRET, **env}) as process:
+        try:
+            return process.wait(timeout=8), process.communicate()[0]
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            return None, process.communicate(timeout=30)[0]
+
+
+@pytest.mark.parametrize('url, beginning', [
+    ('postgres://db/jobs', "datamachine-jobs: DATAMACHINE_DATABASE_URL: unsupported scheme "
+                           "'postgres' (use sqlite:///path/to.db or "
+                           "mysql://user:pass@host:3306/db)"),
+    # 2002 from mysqlclient, 2003 from PyMySQL: nothing listens on port 1
+    ('mysql://root@127.0.0.1:1/jobs', 'datamachine-jobs: the database cannot be reached: (200'),
+    ('sqlite:///{tmp}/empty.db', 'datamachine-jobs: the database schema is not current '
+                                 '(6 migration(s) pending): run `datamachine-jobs db upgrade`'),
+])
+def test_gunicorn_refuses_to_boot_with_one_line(tmp_path, url, beginning):
+    status, output = run_gunicorn_briefly(url.format(tmp=tmp_path))
+    assert status == 1, output
+    assert 'Traceback' not in output and 'Booting worker' not in output, output
+    [said] = [text for text in output.splitlines() if text.startswith('datamachine-jobs: ')]
+    assert said.startswith(beginning), said
+
+
+def test_gunicorn_boots_without_a_writable_home(database_url, app):
+    """No control socket: gunicorn 27 would otherwise try to create one under $HOME and log
+    a "Control server error" at every start."""
+    status, output = run_gunicorn_briefly(database_url, HOME='/dev/null')
+    assert status is None and 'Booting worker' in output, output
+    assert '[ERROR]' not in output, output
