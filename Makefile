@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-tools lint migrate bench bench-10m bench-tools clean
+.PHONY: install run test test-tools lint migrate bench bench-10m bench-workers bench-tools clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,11 @@ bench: bench-tools
 bench-10m: bench-tools
 	$(BIN)/python bench/run.py --backend sqlite --size 10000000 --skip-clear --skip-memory
 	$(BIN)/python bench/run.py --backend mysql --size 10000000 --skip-clear --skip-memory
+
+# The worker class and counts behind gunicorn.conf.py's defaults.
+bench-workers: bench-tools
+	$(BIN)/python bench/workers.py --backend sqlite --size 100000
+	$(BIN)/python bench/workers.py --backend mysql --size 1000000
 
 lint: install
 	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py

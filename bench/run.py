@@ -58,13 +58,14 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec, env=None):
-    """Serve `app_spec` with the production gunicorn.conf.py on a free loopback port."""
+def gunicorn(app_spec, env=None, options=()):
+    """Serve `app_spec` with the production gunicorn.conf.py (and `options` over it) on a free
+    loopback port."""
     port = free_port()
     logfile = open(os.path.join(RESULTS, '.gunicorn.log'), 'a')
     process = subprocess.Popen(
         [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-b', f'127.0.0.1:{port}',
-         app_spec], cwd=ROOT, env={**os.environ, **(env or {})}, stdout=logfile,
+         *options, app_spec], cwd=ROOT, env={**os.environ, **(env or {})}, stdout=logfile,
         stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     try:
@@ -299,7 +300,9 @@ def run_local(backend, size, args):
     token = base64.b64encode(f'{username}:{password}'.encode()).decode()
     headers = [f'Authorization: Basic {token}']
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
-    with gunicorn('wsgi:app', env) as (base, master), gunicorn('bench.floor:app') as (floor, _):
+    # The floor app shares the config, whose boot check wants a migrated database: this one.
+    with gunicorn('wsgi:app', env) as (base, master), \
+            gunicorn('bench.floor:app', env) as (floor, _):
         values = resolve(base, headers, size)
         paths = [(name, path.format(**values)) for name, path in SCENARIOS]
         rows = measure(base, headers, paths, args, floors=(floor, (url, username, password)))
