@@ -22,8 +22,19 @@ graceful_timeout = 30
 keepalive = 75
 # No control socket: it would be created under $HOME, which is read-only in many deployments.
 control_socket_disable = True
-# The app logs one JSON line per request itself (with the request id and the user).
+# The app logs one JSON line per request itself (with the request id and the user), and
+# gunicorn's own messages are JSON lines too, so that the whole log parses one way.
 accesslog = None
+logconfig_dict = {
+    'version': 1,
+    'disable_existing_loggers': False,
+    'formatters': {'json': {'()': 'datamachine_jobs.observe.JsonLines'}},
+    'handlers': {'stderr': {'class': 'logging.StreamHandler', 'formatter': 'json',
+                            'stream': 'ext://sys.stderr'}},
+    'root': {'level': 'INFO', 'handlers': []},
+    'loggers': {'gunicorn.error': {'level': 'INFO', 'handlers': ['stderr'], 'propagate': False},
+                'gunicorn.access': {'level': 'INFO', 'handlers': [], 'propagate': False}},
+}
 
 # Metrics: every worker writes its samples to files in this folder and /metrics sums them. It has
 # to be set before prometheus-client is imported, so here; it is emptied at every start.

@@ -177,4 +177,4 @@ def test_gunicorn_boots_without_a_writable_home(database_url, app):
     a "Control server error" at every start."""
     status, output = run_gunicorn_briefly(database_url, HOME='/dev/null')
     assert status is None and 'Booting worker' in output, output
-    assert '[ERROR]' not in output, output
+    assert '"level":"ERROR"' not in output, output
