@@ -143,12 +143,16 @@ def pending_migrations():
     return [m.name for m in migration_runner().status() if not m.applied]
 
 
+# What a database that cannot be reached (or a pool that is exhausted) raises.
+DATABASE_ERRORS = (DatabaseError, InterfaceError, MaxConnectionsExceeded)
+
+
 def schema_problem():
     """None when the database answers and its schema is current, else one line saying why."""
     try:
         with database.connection_context():
             pending = pending_migrations()
-    except (DatabaseError, InterfaceError, MaxConnectionsExceeded) as err:
+    except DATABASE_ERRORS as err:
         return f'the database cannot be reached: {err}'
     if pending:
         return (f'the database schema is not current ({len(pending)} migration(s) pending): '

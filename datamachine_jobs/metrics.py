@@ -7,8 +7,6 @@ job gauges are read from the database at scrape time, so they are right whoever 
 import os
 from datetime import UTC, datetime
 
-import peewee
-from playhouse.pool import MaxConnectionsExceeded
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -21,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from . import statuses
-from .db import database
+from .db import DATABASE_ERRORS, database
 from .services.listing import index_hint
 
 REQUESTS = Counter('datamachine_http_requests', 'HTTP requests answered.',
@@ -55,7 +53,7 @@ class DatabaseCollector:
                     f'{index_hint("job_id", status=(statuses.PENDING,))} '
                     f'WHERE base_status = {database.param} ORDER BY job_id LIMIT 1',
                     (statuses.PENDING,)).fetchone()
-        except (peewee.DatabaseError, peewee.InterfaceError, MaxConnectionsExceeded):
+        except DATABASE_ERRORS:
             up.add_metric([], 0)
             yield up
             return

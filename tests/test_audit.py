@@ -57,9 +57,12 @@ def test_processed_item_clears_and_deletions_are_recorded(client, admin):
     assert client.delete(f'{API}/processed-items/{first}', headers=admin).status_code == 200
     assert client.delete(f'{API}/processed-items', headers=admin,
                          json={'clear_type': 'flow', 'target_id': 42}).status_code == 200
-    newest, oldest = records(client, admin)['data']
+    assert client.delete(f'{API}/processed-items/{first}', headers=admin).status_code == 404
+    missing, newest, oldest = records(client, admin)['data']
     assert (oldest['action'], oldest['parameters'], oldest['rows_deleted']) == (
         'processed_items.delete', {'id': first}, {'processed_items': 1})
+    assert (missing['action'], missing['outcome'], missing['rows_deleted']) == (
+        'processed_items.delete', 'failed', None)
     assert (newest['action'], newest['parameters'], newest['rows_deleted']) == (
         'processed_items.clear', {'clear_type': 'flow', 'target_id': 42},
         {'processed_items': 2})

@@ -4,8 +4,8 @@ import getpass
 import logging
 
 import orjson
-import peewee
 
+from ..db import DATABASE_ERRORS
 from ..models import AuditRecord
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def recorded(action, parameters, actor):
     except BaseException:
         try:
             _finish(record.id, 'failed', rows or None)
-        except (peewee.DatabaseError, peewee.InterfaceError):
+        except DATABASE_ERRORS:
             log.exception('could not mark audit record %s as failed', record.id)
         raise
     _finish(record.id, 'completed', rows)
