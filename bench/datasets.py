@@ -82,9 +82,12 @@ def prepare(backend, size, purpose='read', log=print):
                 accounts.create_user(USERNAME, 'administrator')
                 _, password = accounts.create_app_password(
                     USERNAME, 'bench', app.config['PASSWORD_DIGEST_KEY'])
-                db.database.execute_sql('ANALYZE' if backend == 'sqlite' else
-                                        'ANALYZE TABLE datamachine_jobs, '
-                                        'datamachine_processed_items')
+                if backend == 'sqlite':  # sampled statistics: a full ANALYZE of 10M takes 9 min
+                    db.database.execute_sql('PRAGMA analysis_limit = 10000')
+                    db.database.execute_sql('ANALYZE')
+                else:
+                    db.database.execute_sql('ANALYZE TABLE datamachine_jobs, '
+                                            'datamachine_processed_items')
             with open(credentials, 'w') as fh:
                 fh.write(password)
         with open(credentials) as fh:
