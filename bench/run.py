@@ -45,6 +45,7 @@ SCENARIOS = [
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
+ANSWER_TIMEOUT = 120  # seconds: a scenario slower than this once is reported, not measured
 
 
 def log(message):
@@ -80,7 +81,11 @@ def gunicorn(app_spec, env=None, options=()):
         yield base, process.pid
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:  # a worker still inside a slow request gets gunicorn's graceful_timeout (30 s)
+            process.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
         logfile.close()
 
 
@@ -130,7 +135,7 @@ def resolve(base, headers, size):
 
 def body_size(base, headers, path):
     response = requests.get(base + path, headers=dict(h.split(': ', 1) for h in headers),
-                            timeout=120)
+                            timeout=ANSWER_TIMEOUT)
     if response.status_code != 200:
         raise RuntimeError(f'{path} answered {response.status_code}: {response.text[:200]}')
     return len(response.content)
@@ -191,7 +196,13 @@ def measure(base, headers, paths, args, floors=None):
     rows = []
     for name, path in paths:
         url = base + API_PREFIX + path
-        size = body_size(base, headers, API_PREFIX + path)
+        try:
+            size = body_size(base, headers, API_PREFIX + path)
+        except requests.Timeout:
+            log(f'{name}: no answer in {ANSWER_TIMEOUT} s, not measured')
+            rows.append({'name': name, 'path': path, 'bytes': None, 'rps': None, 'p50': None,
+                         'p99': None, 'errors': f'no answer in {ANSWER_TIMEOUT} s'})
+            continue
         log(f'{name}: {API_PREFIX + path[:80]} ({size} bytes)')
         row = {'name': name, 'path': path, 'bytes': size,
                **wrk(url, args.duration, args.connections, headers)}
@@ -258,7 +269,7 @@ def write_report(name, rows, context, clears=None, memory=None):
             f"{fmt(100 * row['rps'] / framework if framework else None, 0)} | "
             f"{fmt(database)} | {fmt(100 * row['rps'] / database if database else None, 0)} |")
     lines += ['', 'Scenarios: ' + '; '.join(f"{r['name']} = `{r['path'][:60]}` "
-                                            f"({r['bytes']} bytes)" for r in rows)]
+                                            f"({r['bytes'] or '-'} bytes)" for r in rows)]
     if clears:
         lines += ['', '## Clears (cleanup_processed=true), GET /jobs?flow_id=42 meanwhile', '',
                   '| clear | seconds | jobs deleted | items deleted | GET req/s | GET p50 ms | '
