@@ -9,8 +9,12 @@ import sys
 import tempfile
 
 bind = '127.0.0.1:8000'
-# gthread keeps connections alive (sync answers every request with Connection: close) and lets a
-# worker overlap database round trips; one worker per core, a few threads each.
+# Measured by `make bench-workers` (bench/results/workers-*.md): on SQLite sync workers serve
+# about 15% more short requests than gthread, but a sync worker is killed once one request runs
+# past `timeout` (a clear of a million jobs takes minutes) and closes every connection; gthread
+# workers keep nginx's upstream connections alive and heartbeat while a long request runs. More
+# workers than cores, or 8 threads, lost throughput and p99; 2 to 4 threads are within noise,
+# and 4 leave room beside a slow clear or summary.
 worker_class = 'gthread'
 workers = multiprocessing.cpu_count()
 threads = 4
