@@ -24,6 +24,9 @@ SQLITE_DEFAULTS = {
     'pragmas': {'journal_mode': 'wal', 'synchronous': 'normal', 'cache_size': -32768,
                 'mmap_size': 268435456},
     'timeout': 10,
+    # Every transaction takes the write lock at BEGIN: one that read first and wrote later would
+    # get SQLITE_BUSY at once when another writer got in between, instead of waiting its turn.
+    'lock_type': 'IMMEDIATE',
     'max_connections': 32,
     'stale_timeout': 300,
     'check_same_thread': False,  # a pooled connection serves one thread at a time, any thread
@@ -163,11 +166,6 @@ def schema_problem():
 def is_mysql():
     """True when the bound database is MySQL/MariaDB."""
     return isinstance(database.obj, MySQLDatabase)
-
-
-def write_transaction():
-    """A transaction holding the write lock from its start (SQLite IMMEDIATE; InnoDB row locks)."""
-    return database.atomic() if is_mysql() else database.atomic('IMMEDIATE')
 
 
 def locking(query):

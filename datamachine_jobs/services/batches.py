@@ -1,5 +1,5 @@
 """Deleting many rows in bounded batches, each its own transaction."""
-from ..db import locking, write_transaction
+from ..db import database, locking
 
 
 def delete_in_batches(query, key, batch_size, delete):
@@ -11,7 +11,7 @@ def delete_in_batches(query, key, batch_size, delete):
     """
     total, last = 0, None
     while True:
-        with write_transaction():
+        with database.atomic():
             batch = query if last is None else query.where(key > last)
             ids = [value for (value,) in
                    locking(batch.order_by(key).limit(batch_size)).tuples()]
