@@ -131,7 +131,8 @@ def update_job(job_id):
 @bp.delete('/jobs')
 def clear_jobs():
     """Delete all or the failed jobs (optionally by age and scope), or preview it with dry_run."""
-    args = parse(clear_jobs_args, body_params())
+    received = body_params()
+    args = parse(clear_jobs_args, received)
     failed_only = args['type'] == 'failed'
     scope = {name: args[name] for name in CLEAR_SCOPE if name in args}
     if args['dry_run']:
@@ -140,8 +141,7 @@ def clear_jobs():
         return {'success': True, 'dry_run': True, 'jobs_matched': matched,
                 'processed_items_matched': items,
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
-    parameters = {name: value for name, value in args.items() if name != 'dry_run'}
-    with audited(audit.JOBS_CLEAR, parameters) as rows:
+    with audited(audit.JOBS_CLEAR, received) as rows:
         deleted, cleaned = clearing.clear_jobs(
             failed_only, args['cleanup_processed'], current_app.config['CLEAR_BATCH_SIZE'],
             **scope)

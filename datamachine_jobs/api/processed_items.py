@@ -7,6 +7,7 @@ from ..schemas import (
     MAX_ID,
     check_item_args,
     clear_items_args,
+    delete_item_args,
     item_list_args,
     record_item_args,
     record_items_args,
@@ -57,8 +58,10 @@ def record_items(job_id):
 @bp.delete('/processed-items/<int:item_id>')
 def delete_item(item_id):
     """Delete one record, so that its item is processed again."""
+    received = body_params()
+    parse(delete_item_args, received)
     try:
-        with audited(audit.ITEM_DELETE, {'id': item_id}) as rows:
+        with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as rows:
             items.delete_item(item_id if item_id <= MAX_ID else 0)
             rows['processed_items'] = 1
     except items.ProcessedItemNotFound:
@@ -70,8 +73,9 @@ def delete_item(item_id):
 @bp.delete('/processed-items')
 def clear_items():
     """Delete every record of a pipeline or a flow."""
-    args = parse(clear_items_args, body_params())
-    with audited(audit.ITEMS_CLEAR, args) as rows:
+    received = body_params()
+    args = parse(clear_items_args, received)
+    with audited(audit.ITEMS_CLEAR, received) as rows:
         deleted = items.clear_items(args['clear_type'], args['target_id'],
                                     batch_size=current_app.config['CLEAR_BATCH_SIZE'])
         rows['processed_items'] = deleted

@@ -13,14 +13,16 @@ from .jobs import (
 from .processed_items import (
     CheckItemArgs,
     ClearItemsArgs,
+    DeleteItemArgs,
     ItemListArgs,
     RecordItemArgs,
     RecordItemsArgs,
 )
 
 __all__ = ['JOB_KEYS', 'MAX_ID', 'audit_list_args', 'check_item_args', 'clear_items_args',
-           'clear_jobs_args', 'create_job_args', 'item_list_args', 'job_args', 'job_list_args',
-           'record_item_args', 'record_items_args', 'summary_args', 'update_job_args']
+           'clear_jobs_args', 'create_job_args', 'delete_item_args', 'item_list_args',
+           'job_args', 'job_list_args', 'record_item_args', 'record_items_args', 'summary_args',
+           'update_job_args']
 
 job_list_args = JobListArgs()
 job_args = JobArgs()
@@ -33,4 +35,5 @@ record_item_args = RecordItemArgs()
 record_items_args = RecordItemsArgs()
 item_list_args = ItemListArgs()
 clear_items_args = ClearItemsArgs()
+delete_item_args = DeleteItemArgs()
 audit_list_args = AuditListArgs()

@@ -3,6 +3,7 @@
 Messages are whole sentences naming the parameter: they reach clients verbatim in the error
 envelope's `data.params`.
 """
+import difflib
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -145,8 +146,18 @@ class Age(fields.Field):
         return moment.strftime(TIME_FORMAT)
 
 
+# WordPress's global parameters: accepted by every route, whatever its own parameters are.
+GLOBAL_PARAMS = frozenset(('_wpnonce', '_method', '_envelope', '_locale', '_fields'))
+
+
+def _plain(data):
+    """A query string or form as a dict: a repeated parameter's first value wins."""
+    return data.to_dict(flat=True) if hasattr(data, 'to_dict') else data
+
+
 class ArgsSchema(Schema):
-    """Base for request parameters: unknown ones are ignored and an empty value means unset."""
+    """Base for a reading route's parameters: unknown ones are ignored and an empty value means
+    unset, as in WordPress."""
 
     # Field-specific answers replacing the generic rest_invalid_param: name -> (code, message)
     error_codes = {}
@@ -156,10 +167,62 @@ class ArgsSchema(Schema):
 
     @pre_load
     def prepare(self, data, **kwargs):
-        if hasattr(data, 'to_dict'):
-            data = data.to_dict(flat=True)  # a repeated query parameter: the first value wins
+        data = _plain(data)
         return self.normalise({k: v for k, v in data.items() if v != '' and v is not None})
 
     def normalise(self, data):
         """Bring accepted spellings to their canonical form before validation."""
         return data
+
+
+class StrictSchema(Schema):
+    """An object whose unknown keys are refused, each named, rather than ignored: a misspelt
+    option (`dryRun`) must never be dropped silently by a route that writes."""
+
+    error_codes = {}
+    # Keys accepted, and ignored, although no field reads them.
+    ignored = frozenset()
+
+    class Meta:
+        unknown = EXCLUDE  # refused in `prepare`, except the `ignored` ones
+
+    @pre_load
+    def prepare(self, data, **kwargs):
+        data = _plain(data)
+        if not isinstance(data, dict):
+            return data  # marshmallow answers that it must be an object
+        names = {field.data_key or name: field for name, field in self.load_fields.items()}
+        unknown = [key for key in data if key not in names and key not in self.ignored]
+        if unknown:
+            raise ValidationError({key: [unknown_parameter(key, names)] for key in unknown})
+        return self.tidy(data, names)
+
+    def tidy(self, data, fields_by_name):
+        """Adjust the known keys before validation."""
+        return data
+
+
+class BodyArgs(StrictSchema):
+    """Base for a writing route's parameters (body, form and query string together): unknown keys
+    refused, WordPress's global parameters ignored, every value given validated as given, and an
+    empty or null required parameter counted as missing."""
+
+    ignored = GLOBAL_PARAMS
+
+    def tidy(self, data, fields_by_name):
+        return {k: v for k, v in data.items()
+                if v not in ('', None) or k not in fields_by_name or
+                not fields_by_name[k].required}
+
+    def on_bind_field(self, field_name, field_obj):
+        name = field_obj.data_key or field_name
+        field_obj.error_messages = {**field_obj.error_messages,
+                                    'null': f'{name} must not be null.'}
+
+
+def unknown_parameter(key, names):
+    """The sentence for an unknown key, suggesting the parameter it probably meant."""
+    snake = re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', str(key)).lower().replace('-', '_')
+    close = [snake] if snake in names else difflib.get_close_matches(snake, list(names), n=1)
+    hint = f' Did you mean {close[0]}?' if close else ''
+    return f'{key} is not a parameter of this route.{hint}'

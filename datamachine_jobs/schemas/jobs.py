@@ -5,6 +5,7 @@ from .fields import (
     MAX_ID,
     Age,
     ArgsSchema,
+    BodyArgs,
     CommaList,
     FlexibleBoolean,
     QueryInteger,
@@ -91,7 +92,7 @@ class SummaryArgs(JobFilterArgs):
         GROUP_BY, error='group_by must be flow_id or pipeline_id.'))
 
 
-class ClearJobsArgs(ArgsSchema):
+class ClearJobsArgs(BodyArgs):
     """Parameters of DELETE /jobs."""
 
     error_codes = {'type': ('invalid_type', "Invalid type parameter. Must be 'all' or 'failed'.")}
@@ -104,14 +105,14 @@ class ClearJobsArgs(ArgsSchema):
     dry_run = FlexibleBoolean(load_default=False)
 
 
-class CreateJobArgs(ArgsSchema):
+class CreateJobArgs(BodyArgs):
     """Body of POST /jobs."""
 
     pipeline_id = id_field('pipeline_id', required=True)
     flow_id = id_field('flow_id', required=True)
 
 
-class UpdateJobArgs(ArgsSchema):
+class UpdateJobArgs(BodyArgs):
     """Body of PATCH /jobs/<job_id>."""
 
     status = status_field(required=True)

@@ -1,7 +1,7 @@
 """Parameters of the processed-items routes."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from .fields import MAX_ID, ArgsSchema, QueryInteger, id_field, text_field
+from .fields import MAX_ID, ArgsSchema, BodyArgs, QueryInteger, StrictSchema, id_field, text_field
 
 MAX_ITEM_IDENTIFIER = 4096
 MAX_BATCH = 1000
@@ -14,22 +14,23 @@ class ItemIdentity(Schema):
     source_type = text_field('source_type', 100, required=True)
     item_identifier = text_field('item_identifier', MAX_ITEM_IDENTIFIER, required=True)
 
-    class Meta:
-        unknown = EXCLUDE
-
 
 class CheckItemArgs(ArgsSchema, ItemIdentity):
     """Query of GET /processed-items/check."""
 
 
-class RecordItemArgs(ArgsSchema, ItemIdentity):
+class RecordItemArgs(BodyArgs, ItemIdentity):
     """Body of POST /jobs/<job_id>/processed-items with one record."""
 
 
-class RecordItemsArgs(ArgsSchema):
+class BatchItem(StrictSchema, ItemIdentity):
+    """One record of a batch."""
+
+
+class RecordItemsArgs(BodyArgs):
     """Body of POST /jobs/<job_id>/processed-items with a batch: validated whole, before writing."""
 
-    items = fields.List(fields.Nested(ItemIdentity), required=True,
+    items = fields.List(fields.Nested(BatchItem), required=True,
                         error_messages={'invalid': 'items must be a list of records.'},
                         validate=validate.Length(min=1, max=MAX_BATCH, error=(
                             f'items must hold 1 to {MAX_BATCH} records.')))
@@ -48,7 +49,11 @@ class ItemListArgs(ArgsSchema):
     source_type = text_field('source_type', 100)
 
 
-class ClearItemsArgs(ArgsSchema):
+class DeleteItemArgs(BodyArgs):
+    """DELETE /processed-items/<id> takes no parameters but WordPress's global ones."""
+
+
+class ClearItemsArgs(BodyArgs):
     """Body of DELETE /processed-items."""
 
     error_codes = {'clear_type': ('invalid_clear_type',

@@ -1,6 +1,7 @@
 """The audit log: who deleted what, from where, with which parameters, and how many rows."""
 import contextlib
 import getpass
+import json
 import logging
 
 import orjson
@@ -50,7 +51,11 @@ def _finish(record_id, outcome, rows):
 
 
 def _json(value):
-    return orjson.dumps(value, default=str).decode()
+    """JSON text of what a client sent, whatever it holds (orjson stops at 64-bit integers)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return json.dumps(value, default=str)
 
 
 def list_records(per_page=50, offset=0, action=None, username=None):
