@@ -4,8 +4,10 @@ Messages are whole sentences naming the parameter: they reach clients verbatim i
 envelope's `data.params`.
 """
 import difflib
+import math
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
@@ -13,7 +15,17 @@ from .. import statuses
 
 MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
 TIME_FORMAT = '%Y-%m-%d %H:%M:%S'
-STATUS_RE = re.compile(rf"^({'|'.join(statuses.BASE_STATUSES)})( - .+)?$", re.IGNORECASE | re.S)
+
+
+def _any_case(word):
+    return ''.join(f'[{c.lower()}{c.upper()}]' if c.isalpha() else c for c in word)
+
+
+# Spelt without flags so that the OpenAPI document's copy means the same (any letter case; no
+# control characters in a reason).
+STATUS_RE = re.compile(
+    rf"^({'|'.join(map(_any_case, statuses.BASE_STATUSES))})( - [^\x00-\x1f\x7f]+)?$")
+CONTROL_CHARACTER = re.compile(r'[\x00-\x1f\x7f]')
 STATUS_RULE = ('one of: ' + ', '.join(statuses.BASE_STATUSES)
                + "; optionally followed by ' - ' and a reason")
 MAX_STATUSES = 20
@@ -24,15 +36,24 @@ AGE_UNITS = {'d': 'days', 'h': 'hours', 'm': 'minutes'}
 
 
 class QueryInteger(fields.Integer):
-    """An integer written in decimal digits (no floats, exponents or non-ASCII digits)."""
+    """An integer as WordPress takes one: a number with no fractional part (`48`, `48.0`, `4.8e1`
+    in a query string, or a JSON number). Booleans and other text are refused."""
 
-    DIGITS = re.compile(r'^\s*-?[0-9]+\s*$')
+    NUMBER = re.compile(r'\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*')
+    MAX_TEXT = 100
+    # Anything larger is out of every range here; it is clamped so that the range check answers.
+    CLAMP = 2**64
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not (
-                isinstance(value, int) or (isinstance(value, str) and self.DIGITS.match(value))):
+        if isinstance(value, str) and len(value) <= self.MAX_TEXT and self.NUMBER.fullmatch(value):
+            number = Decimal(value.strip())
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = Decimal(value) if math.isfinite(value) else None
+        else:
+            number = None
+        if number is None or number != number.to_integral_value():
             raise ValidationError(f'{attr} must be an integer.')
-        return int(value)
+        return int(max(-self.CLAMP, min(self.CLAMP, number)))
 
 
 def text_field(name, max_length, **kwargs):
@@ -54,7 +75,14 @@ def status_field(**kwargs):
     return fields.String(error_messages={'invalid': 'status must be a string.'}, validate=[
         validate.Length(max=statuses.MAX_LENGTH,
                         error=f'status must be at most {statuses.MAX_LENGTH} characters.'),
-        validate.Regexp(STATUS_RE, error=f'status must be {STATUS_RULE}.')], **kwargs)
+        validate.Regexp(STATUS_RE, error=f'status must be {STATUS_RULE}.'),
+        _no_control_characters], **kwargs)
+
+
+def _no_control_characters(value):
+    """Python's `$` also matches before a final newline; nothing of the kind may be stored."""
+    if CONTROL_CHARACTER.search(value):
+        raise ValidationError('status must not hold control characters.')
 
 
 class FlexibleBoolean(fields.Field):
@@ -92,7 +120,8 @@ class CommaList(fields.Field):
 
 
 def _status(value):
-    if len(value) <= statuses.MAX_LENGTH and STATUS_RE.match(value):
+    if len(value) <= statuses.MAX_LENGTH and STATUS_RE.match(value) and \
+            not CONTROL_CHARACTER.search(value):
         return statuses.canonical(value)
     return None
 
@@ -102,10 +131,15 @@ def status_list_field(**kwargs):
     return CommaList(_status, STATUS_RULE, MAX_STATUSES, **kwargs)
 
 
+class OutOfRange(ValueError):
+    """A time that cannot be written in UTC between the years 1 and 9999."""
+
+
 def parse_time(value):
     """A naive UTC datetime from 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601; None if it is neither.
 
     Fractions of a second round up: stored times are whole seconds, so `>= x.5` is `>= x+1`.
+    Raises OutOfRange for a time that falls outside years 1 to 9999 once moved to UTC.
     """
     if not isinstance(value, str):
         return None
@@ -113,21 +147,30 @@ def parse_time(value):
         moment = datetime.fromisoformat(OFFSET_AS_SPACE.sub(r'+\1', value.strip()))
     except ValueError:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    if moment.microsecond:
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        if moment.microsecond:
+            moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    except OverflowError:
+        raise OutOfRange from None
     return moment
+
+
+TIME_RULE = "a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset"
+OUT_OF_RANGE = 'must fall between the years 1 and 9999 in UTC.'
 
 
 class Timestamp(fields.Field):
     """A point in time; loads as the stored 'YYYY-MM-DD HH:MM:SS' UTC text."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        moment = parse_time(value)
+        try:
+            moment = parse_time(value)
+        except OutOfRange:
+            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
         if moment is None:
-            raise ValidationError(f"{attr} must be a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO "
-                                  "8601 with an offset.")
+            raise ValidationError(f'{attr} must be {TIME_RULE}.')
         return moment.strftime(TIME_FORMAT)
 
 
@@ -136,10 +179,14 @@ class Age(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         match = AGE_RE.match(value.strip()) if isinstance(value, str) else None
-        if match:
-            delta = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
-            return (datetime.now(UTC).replace(tzinfo=None) - delta).strftime(TIME_FORMAT)
-        moment = parse_time(value)
+        try:
+            if match:
+                delta = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+                moment = datetime.now(UTC).replace(tzinfo=None) - delta
+            else:
+                moment = parse_time(value)
+        except (OverflowError, OutOfRange):
+            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
         if moment is None:
             raise ValidationError(f"{attr} must be an age such as 30d, 12h or 90m, or a time "
                                   "('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 with an offset).")

@@ -5,6 +5,8 @@ from .fields import MAX_ID, ArgsSchema, BodyArgs, QueryInteger, StrictSchema, id
 
 MAX_ITEM_IDENTIFIER = 4096
 MAX_BATCH = 1000
+MAX_PER_PAGE = 100
+MAX_PAGE = MAX_ID // MAX_PER_PAGE  # so that the page's offset still fits a BIGINT
 
 
 class ItemIdentity(Schema):
@@ -40,9 +42,9 @@ class ItemListArgs(ArgsSchema):
     """Query of GET /processed-items."""
 
     page = QueryInteger(load_default=1, validate=validate.Range(
-        min=1, max=MAX_ID, error=f'page must be an integer from 1 to {MAX_ID}.'))
+        min=1, max=MAX_PAGE, error=f'page must be an integer from 1 to {MAX_PAGE}.'))
     per_page = QueryInteger(load_default=20, validate=validate.Range(
-        min=1, max=100, error='per_page must be an integer from 1 to 100.'))
+        min=1, max=MAX_PER_PAGE, error=f'per_page must be an integer from 1 to {MAX_PER_PAGE}.'))
     flow_id = id_field('flow_id')
     pipeline_id = id_field('pipeline_id')
     job_id = id_field('job_id')
