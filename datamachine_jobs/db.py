@@ -2,6 +2,7 @@
 import os
 import sys
 import time
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 from peewee import SQL, DatabaseError, DatabaseProxy, InterfaceError, MySQLDatabase, fn
@@ -150,16 +151,24 @@ def pending_migrations():
 DATABASE_ERRORS = (DatabaseError, InterfaceError, MaxConnectionsExceeded)
 
 
+class NotReady(NamedTuple):
+    """Why the service cannot serve: a kind that anyone may read, and the detail for the log."""
+
+    reason: str
+    detail: str
+
+
 def schema_problem():
-    """None when the database answers and its schema is current, else one line saying why."""
+    """None when the database answers and its schema is current, else a NotReady."""
     try:
         with database.connection_context():
             pending = pending_migrations()
     except DATABASE_ERRORS as err:
-        return f'the database cannot be reached: {err}'
+        return NotReady('database unreachable', f'the database cannot be reached: {err}')
     if pending:
-        return (f'the database schema is not current ({len(pending)} migration(s) pending): '
-                'run `datamachine-jobs db upgrade`')
+        return NotReady('migrations pending', (
+            f'the database schema is not current ({len(pending)} migration(s) pending): '
+            'run `datamachine-jobs db upgrade`'))
     return None
 
 

@@ -15,6 +15,9 @@ from . import metrics
 log = logging.getLogger('datamachine_jobs.requests')
 # An incoming X-Request-ID is kept when it is this tame (it goes into logs), else replaced.
 REQUEST_ID = re.compile(r'[A-Za-z0-9._:-]{1,128}')
+# Metric labels come from closed sets, so that no request can add a series: these methods (any
+# other is `other`) and the matched URL rule (else `unmatched`).
+METHODS = frozenset(('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'))
 
 
 class JsonLines(logging.Formatter):
@@ -57,10 +60,11 @@ def _finish(response):
     metrics have one series per endpoint rather than one per URL."""
     duration = time.perf_counter() - g.get('started', time.perf_counter())
     route = request.url_rule.rule if request.url_rule else 'unmatched'
+    method = request.method if request.method in METHODS else 'other'
     principal = g.get('flask_httpauth_user')
     response.headers['X-Request-ID'] = g.get('request_id', '')
-    metrics.REQUESTS.labels(route, request.method, response.status_code).inc()
-    metrics.LATENCY.labels(route, request.method).observe(duration)
+    metrics.REQUESTS.labels(route, method, response.status_code).inc()
+    metrics.LATENCY.labels(route, method).observe(duration)
     log.info('request', extra={'fields': {
         'request_id': g.get('request_id'), 'pid': os.getpid(), 'remote_addr': request.remote_addr,
         'user': principal.username if principal else None,

@@ -11,6 +11,7 @@ def problem():
     except ConfigError as err:
         return str(err)
     try:
-        return db.schema_problem()
+        problem = db.schema_problem()
+        return problem and problem.detail
     finally:
         app.extensions['datamachine_database'].close_all()  # workers open their own

@@ -3,6 +3,8 @@ request id, and the client address behind a trusted proxy."""
 import json
 import logging
 import os
+import random
+import string
 
 import pytest
 from support import (
@@ -37,27 +39,34 @@ def test_readyz_when_ready(client):
     assert response.status_code == 200 and response.get_json() == {'status': 'ready'}
 
 
-def test_readyz_is_503_with_pending_migrations(backend, tmp_path, app):
+def test_readyz_is_503_with_pending_migrations(backend, tmp_path, app, caplog):
     url, drop = fresh_database_url(backend, tmp_path)
     fresh = make_app(url)
     try:
         response = fresh.test_client().get('/readyz')
         assert response.status_code == 503
-        body = response.get_json()
-        assert body['code'] == 'not_ready' and body['data'] == {'status': 503}
-        assert body['message'] == ('the database schema is not current (6 migration(s) '
-                                   'pending): run `datamachine-jobs db upgrade`')
+        assert response.get_json() == {'code': 'not_ready', 'message': 'migrations pending',
+                                       'data': {'status': 503}}
+        assert 'migration(s) pending): run `datamachine-jobs db upgrade`' in caplog.text
     finally:
         close_pool(fresh)
         drop()
 
 
-def test_readyz_is_503_when_the_database_cannot_be_reached(tmp_path, app):
-    broken = make_app(f'sqlite:///{tmp_path}/missing/dir/jobs.db')
+@pytest.mark.parametrize('where, detail', [
+    ('sqlite:///{tmp}/missing/dir/jobs.db', 'unable to open database file'),
+    ('mysql://root@127.0.0.1:1/jobs', 'Connection refused'),
+])
+def test_readyz_says_only_the_kind_when_the_database_cannot_be_reached(tmp_path, app, caplog,
+                                                                        where, detail):
+    broken = make_app(where.format(tmp=tmp_path))
     try:
         response = broken.test_client().get('/readyz')
         assert response.status_code == 503
-        assert response.get_json()['message'].startswith('the database cannot be reached: ')
+        assert response.get_json() == {'code': 'not_ready', 'message': 'database unreachable',
+                                       'data': {'status': 503}}
+        assert 'not ready: the database cannot be reached: ' in caplog.text
+        assert detail in caplog.text
     finally:
         close_pool(broken)
 
@@ -87,6 +96,28 @@ def test_request_metrics_count_every_answer(client, admin):
                  reason='rest_not_logged_in') == 1
     assert delta(before, after, 'datamachine_auth_failures_total',
                  reason='invalid_credentials') == 1
+
+
+def test_random_methods_and_paths_add_no_metric_series(client):
+    """Labels come from closed sets: 1,000 made-up methods and paths leave the scrape's series as
+    they were after the first one."""
+    rng = random.Random(10)
+
+    def word(length):
+        return ''.join(rng.choice(string.ascii_uppercase) for _ in range(length))
+
+    assert client.open('/warm/up', method='WARMUP').status_code == 404
+    assert client.open(f'{API}/jobs', method='WARMUP').status_code == 405
+    before = scrape(client)
+    for _ in range(1000):
+        path = rng.choice(['/', f'{API}/jobs', f'{API}/jobs/1', '/metrics']) + '/' + word(8)
+        response = client.open(path if rng.random() < .5 else path.rsplit('/', 1)[0],
+                               method=word(rng.randint(3, 12)))
+        assert response.status_code in (401, 404, 405)
+    after = scrape(client)
+    assert set(after) == set(before)
+    assert delta(before, after, 'datamachine_http_requests_total', route='unmatched',
+                 method='other', status='404') > 0
 
 
 def test_forbidden_users_count_as_auth_failures(app, client):

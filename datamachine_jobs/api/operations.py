@@ -1,5 +1,6 @@
 """Routes for operators and their tools, outside the API prefix: liveness, readiness, metrics."""
 import hmac
+import logging
 
 from flask import Blueprint, current_app, request
 
@@ -7,6 +8,7 @@ from .. import db, metrics
 from ..errors import APIError
 
 bp = Blueprint('operations', __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get('/healthz')
@@ -17,10 +19,12 @@ def healthz():
 
 @bp.get('/readyz')
 def readyz():
-    """Ready to serve: the database answers and its schema is current; 503 otherwise."""
+    """Ready to serve: the database answers and its schema is current; 503 otherwise, saying
+    only the kind of problem (the detail, such as the server's address, goes to the log)."""
     problem = db.schema_problem()
     if problem:
-        raise APIError(503, 'not_ready', problem)
+        log.warning('not ready: %s', problem.detail)
+        raise APIError(503, 'not_ready', problem.reason)
     return {'status': 'ready'}
 
 
