@@ -37,6 +37,8 @@ def create_app(overrides=None):
     app.config['MAX_CONTENT_LENGTH'] = MAX_BODY_BYTES
     app.config['CLEAR_BATCH_SIZE'] = config.clear_batch_size
     app.config['METRICS_TOKEN'] = config.metrics_token
+    app.config['RETRY_AFTER'] = config.retry_after
+    app.config['IDEMPOTENCY_TTL'] = config.idempotency_ttl
     app.config['PASSWORD_DIGEST_KEY'] = _digest_key(config.secret_key, app.instance_path)
     app.config['CURSOR_KEY'] = hashlib.blake2b(b'cursor', key=app.config['PASSWORD_DIGEST_KEY'],
                                                digest_size=32).digest()

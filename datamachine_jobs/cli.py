@@ -191,11 +191,13 @@ def jobs_show(job_id):
 def jobs_clear(clear_type, cleanup_processed):
     """Delete all or the failed jobs, as DELETE /jobs does."""
     parameters = {'type': clear_type, 'cleanup_processed': cleanup_processed}
-    with audit.recorded(audit.JOBS_CLEAR, parameters, audit.cli_actor()) as rows:
-        deleted, cleaned = clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
-                                               current_app.config['CLEAR_BATCH_SIZE'])
-        rows.update(jobs=deleted, processed_items=cleaned)
-    click.echo(f'Deleted {deleted} jobs and {cleaned} processed items.')
+    with audit.recorded(audit.JOBS_CLEAR, parameters, audit.cli_actor(), clearing.job_bound(),
+                        ('jobs', 'processed_items')) as operation:
+        clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
+                            current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                            operation.progress)
+    click.echo(f"Deleted {operation.rows['jobs']} jobs and "
+               f"{operation.rows['processed_items']} processed items.")
 
 
 items_cli = AppGroup('processed-items', help='Manage deduplication records.')
@@ -210,11 +212,12 @@ items_cli = AppGroup('processed-items', help='Manage deduplication records.')
 def items_clear(clear_type, target_id):
     """Delete every record of a pipeline or a flow, as DELETE /processed-items does."""
     parameters = {'clear_type': clear_type, 'target_id': target_id}
-    with audit.recorded(audit.ITEMS_CLEAR, parameters, audit.cli_actor()) as rows:
-        deleted = processed_items.clear_items(clear_type, target_id,
-                                              current_app.config['CLEAR_BATCH_SIZE'])
-        rows['processed_items'] = deleted
-    click.echo(f'Deleted {deleted} deduplication tracking records.')
+    with audit.recorded(audit.ITEMS_CLEAR, parameters, audit.cli_actor(),
+                        processed_items.item_bound(), ('processed_items',)) as operation:
+        processed_items.clear_items(clear_type, target_id,
+                                    current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                                    operation.progress)
+    click.echo(f"Deleted {operation.rows['processed_items']} deduplication tracking records.")
 
 
 audit_cli = AppGroup('audit', help='Read the audit log of destructive calls.')

@@ -26,6 +26,8 @@ class Config:
     proxy_hops: int = 0
     # Bearer token that GET /metrics requires; None leaves it open (keep it off the internet).
     metrics_token: str | None = None
+    # Seconds an Idempotency-Key and the answer it got are kept.
+    idempotency_ttl: int = 86400
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -38,6 +40,7 @@ class Config:
             retry_after=_int_setting(environ, 'DATAMACHINE_RETRY_AFTER', 5),
             proxy_hops=_int_setting(environ, 'DATAMACHINE_PROXY_HOPS', 0, minimum=0, maximum=5),
             metrics_token=environ.get('DATAMACHINE_METRICS_TOKEN') or None,
+            idempotency_ttl=_int_setting(environ, 'DATAMACHINE_IDEMPOTENCY_TTL', 86400),
         )
 
 

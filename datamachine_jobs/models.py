@@ -7,6 +7,7 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     Model,
     TextField,
 )
@@ -45,6 +46,12 @@ def timestamp_text(value):
     if isinstance(value, datetime):
         return value.strftime(TIMESTAMP_FORMAT)
     return value[:19] if isinstance(value, str) else value
+
+
+class MediumTextField(TextField):
+    """Text up to 16 MiB on MySQL, whose TEXT stops at 64 KiB (SQLite reads it as TEXT)."""
+
+    field_type = 'MEDIUMTEXT'
 
 
 class BaseModel(Model):
@@ -120,8 +127,10 @@ class AppPassword(BaseModel):
 class AuditRecord(BaseModel):
     """Who deleted what, from where, and how it ended: one row per destructive call.
 
-    `parameters` and `rows_deleted` hold JSON objects; `outcome` is started, completed or failed
-    (a clear that failed part-way committed whole batches: rerunning it finishes the work).
+    `parameters` (the request as received) and `rows_deleted` (kept up to date batch by batch)
+    hold JSON objects; `outcome` is started, completed or failed (a clear that failed part-way
+    committed whole batches: rerunning it finishes the work). A started record whose process is
+    gone reads as interrupted (see services.locks).
     """
 
     id = BigAutoField()
@@ -135,6 +144,25 @@ class AuditRecord(BaseModel):
     parameters = TextField()
     outcome = CharField(max_length=20)
     rows_deleted = TextField(null=True)
+    # The highest id a clear may delete, fixed when it began, so that a resumed clear keeps it.
+    bound = BigIntegerField(null=True)
 
     class Meta:
         table_name = 'datamachine_audit_log'
+
+
+class IdempotencyKey(BaseModel):
+    """An Idempotency-Key a user sent: the request it came with (as a fingerprint) and the answer
+    that request got (`status_code` is null while a clear it started is unfinished)."""
+
+    id = BigAutoField()
+    user_id = BigIntegerField()
+    idempotency_key = CharField(max_length=255)
+    fingerprint = CharField(max_length=64)
+    audit_id = BigIntegerField(null=True)
+    status_code = IntegerField(null=True)
+    response = MediumTextField(null=True)
+    expires_at = TimestampField()
+
+    class Meta:
+        table_name = 'datamachine_idempotency_keys'

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from .. import metrics
 from ..auth import auth
 from ..errors import APIError, invalid_params
-from ..services import audit
+from ..services import audit, idempotency
 
 FORM_TYPES = ('', 'application/x-www-form-urlencoded')
 
@@ -28,7 +28,14 @@ def body_params():
     """Parameters of a write request: the JSON body over the form body over the query string.
 
     A JSON object sent without a JSON Content-Type (curl -d's default) is still read as JSON.
+    Read once per request; each caller gets its own copy.
     """
+    if '_body_params' not in g:
+        g._body_params = _read_body_params()
+    return dict(g._body_params)
+
+
+def _read_body_params():
     params = request.args.to_dict()
     if request.mimetype.startswith('multipart/'):
         params.update(request.form.to_dict())
@@ -60,13 +67,24 @@ def page_headers(total, per_page):
 
 
 @contextlib.contextmanager
-def audited(action, parameters):
-    """Audit a destructive call of this request's user (see services.audit.recorded) and count
-    its deleted rows in the metrics; yields the dict to fill with {table: rows deleted}."""
-    principal = auth.current_user()
-    actor = {'via': 'http', 'username': principal.username,
-             'app_password': principal.password_name, 'remote_addr': request.remote_addr,
-             'request_id': g.get('request_id')}
-    with audit.recorded(action, parameters, actor) as rows:
-        yield rows
-    metrics.count_deleted(rows)
+def audited(action, parameters, bound_of=lambda: None, tables=()):
+    """Audit a destructive call of this request's user (see services.audit) and count its deleted
+    rows in the metrics; yields the running audit.Operation, whose `bound` is `bound_of()` taken
+    now, or the one an earlier request with the same Idempotency-Key fixed when it began (that
+    call is resumed, in the same audit record)."""
+    claimed = g.get('idempotency')
+    if claimed is not None and claimed.audit_id is not None:
+        operation = audit.resume(claimed.audit_id)
+        if operation is None:  # not while this request holds the key; said rather than assumed
+            raise APIError(409, 'idempotency_key_in_use', 'The request with this '
+                           'Idempotency-Key is still running; repeat it later for its answer.')
+    else:
+        principal = auth.current_user()
+        actor = {'via': 'http', 'username': principal.username,
+                 'app_password': principal.password_name, 'remote_addr': request.remote_addr,
+                 'request_id': g.get('request_id')}
+        operation = audit.start(action, parameters, actor, bound_of(), then=(
+            None if claimed is None else lambda record_id: idempotency.attach(claimed, record_id)))
+    with audit.running(operation, tables):
+        yield operation
+    metrics.count_deleted(operation.rows_this_run)

@@ -19,12 +19,14 @@ from ..schemas import (
 from ..schemas.jobs import JobFilterArgs
 from ..services import audit, clearing, jobs, listing, summary
 from . import audited, body_params, page_headers, parse
+from .idempotent import idempotent
 
 bp = Blueprint('jobs', __name__)
 bp.before_request(require_manager(lambda: None))
 
 FILTERS = tuple(JobFilterArgs._declared_fields)
 CLEAR_SCOPE = ('older_than', 'pipeline_id', 'flow_id')
+CLEARED_TABLES = ('jobs', 'processed_items')
 
 
 def job_not_found():
@@ -104,6 +106,7 @@ def get_job(job_id):
 
 
 @bp.post('/jobs')
+@idempotent()
 def create_job():
     """Record a new pending job for a runner to claim."""
     job = jobs.create_job(**parse(create_job_args, body_params()))
@@ -112,6 +115,7 @@ def create_job():
 
 
 @bp.patch('/jobs/<int:job_id>')
+@idempotent()
 def update_job(job_id):
     """Move a job along its lifecycle; of concurrent moves exactly one wins."""
     args = parse(update_job_args, body_params())
@@ -129,6 +133,7 @@ def update_job(job_id):
 
 
 @bp.delete('/jobs')
+@idempotent(operation=True)
 def clear_jobs():
     """Delete all or the failed jobs (optionally by age and scope), or preview it with dry_run."""
     received = body_params()
@@ -141,10 +146,10 @@ def clear_jobs():
         return {'success': True, 'dry_run': True, 'jobs_matched': matched,
                 'processed_items_matched': items,
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
-    with audited(audit.JOBS_CLEAR, received) as rows:
-        deleted, cleaned = clearing.clear_jobs(
-            failed_only, args['cleanup_processed'], current_app.config['CLEAR_BATCH_SIZE'],
-            **scope)
-        rows.update(jobs=deleted, processed_items=cleaned)
-    return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': deleted,
-            'processed_items_cleaned': cleaned}
+    with audited(audit.JOBS_CLEAR, received, clearing.job_bound, CLEARED_TABLES) as operation:
+        clearing.clear_jobs(failed_only, args['cleanup_processed'],
+                            current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                            operation.progress, **scope)
+    rows = operation.rows
+    return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': rows['jobs'],
+            'processed_items_cleaned': rows['processed_items']}

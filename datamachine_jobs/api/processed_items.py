@@ -15,6 +15,7 @@ from ..schemas import (
 from ..services import audit, jobs
 from ..services import processed_items as items
 from . import audited, body_params, page_headers, parse
+from .idempotent import idempotent
 
 bp = Blueprint('processed_items', __name__)
 bp.before_request(require_manager(lambda: None))
@@ -37,6 +38,7 @@ def check_item():
 
 
 @bp.post('/jobs/<int:job_id>/processed-items')
+@idempotent()
 def record_items(job_id):
     """Record one processed item (201; 409 if known) or a batch of up to 1000 (repeats skipped)."""
     params = body_params()
@@ -61,9 +63,9 @@ def delete_item(item_id):
     received = body_params()
     parse(delete_item_args, received)
     try:
-        with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as rows:
+        with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as operation:
             items.delete_item(item_id if item_id <= MAX_ID else 0)
-            rows['processed_items'] = 1
+            operation.progress(processed_items=1)
     except items.ProcessedItemNotFound:
         raise APIError(404, 'processed_item_not_found', 'Processed item not found.') from None
     return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
@@ -71,14 +73,16 @@ def delete_item(item_id):
 
 
 @bp.delete('/processed-items')
+@idempotent(operation=True)
 def clear_items():
-    """Delete every record of a pipeline or a flow."""
+    """Delete every record of a pipeline or a flow (made before the request began)."""
     received = body_params()
     args = parse(clear_items_args, received)
-    with audited(audit.ITEMS_CLEAR, received) as rows:
-        deleted = items.clear_items(args['clear_type'], args['target_id'],
-                                    batch_size=current_app.config['CLEAR_BATCH_SIZE'])
-        rows['processed_items'] = deleted
+    with audited(audit.ITEMS_CLEAR, received, items.item_bound, ('processed_items',)) as operation:
+        items.clear_items(args['clear_type'], args['target_id'],
+                          current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                          operation.progress)
+    deleted = operation.rows['processed_items']
     return {'success': True, 'data': None,
             'message': f'Deleted {deleted} deduplication tracking records.',
             'items_deleted': deleted}

@@ -6,8 +6,9 @@ import logging
 
 import orjson
 
-from ..db import DATABASE_ERRORS
+from ..db import DATABASE_ERRORS, database
 from ..models import AuditRecord
+from . import locks
 
 log = logging.getLogger(__name__)
 # The destructive calls, by the name their records carry.
@@ -15,6 +16,7 @@ JOBS_CLEAR = 'jobs.clear'
 ITEMS_CLEAR = 'processed_items.clear'
 ITEM_DELETE = 'processed_items.delete'
 ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
+STARTED, COMPLETED, FAILED, INTERRUPTED = 'started', 'completed', 'failed', 'interrupted'
 KEYS = ('id', 'created_at', 'action', 'via', 'username', 'app_password', 'remote_addr',
         'request_id', 'parameters', 'outcome', 'rows_deleted')
 
@@ -24,30 +26,91 @@ def cli_actor():
     return {'via': 'cli', 'username': getpass.getuser()}
 
 
-@contextlib.contextmanager
-def recorded(action, parameters, actor):
-    """Audit a destructive call around its work; yields a dict to fill with the rows deleted.
+class Operation:
+    """A destructive call being carried out: its audit record, the lock that says it runs, the
+    bound it fixed when it began, and the rows deleted so far by every run of it."""
 
-    The record is written before anything is deleted, so a call that cannot be audited deletes
-    nothing; it ends as completed with the counts, or as failed when the work raised.
-    """
-    record = AuditRecord.create(action=action, parameters=_json(parameters), outcome='started',
-                                **actor)
-    rows = {}
+    def __init__(self, record_id, bound, rows, lock):
+        self.record_id, self.bound, self.rows, self._lock = record_id, bound, rows, lock
+        self.rows_this_run = {}
+
+    def progress(self, **counts):
+        """Add a batch's deleted rows; call it inside the batch's transaction, so that the record
+        says exactly what an interrupted call had done."""
+        for table, count in counts.items():
+            self.rows[table] = self.rows.get(table, 0) + count
+            self.rows_this_run[table] = self.rows_this_run.get(table, 0) + count
+        _update(self.record_id, rows_deleted=_json(self.rows))
+
+    def finish(self, outcome, rows):
+        try:
+            _update(self.record_id, outcome=outcome,
+                    rows_deleted=None if rows is None else _json(rows))
+        finally:
+            self._lock.release()
+
+
+def start(action, parameters, actor, bound=None, then=None):
+    """Record a destructive call as started, before it deletes anything, and hold its lock;
+    `then(record_id)` runs in the same transaction."""
+    lock = None
     try:
-        yield rows
+        with database.atomic():
+            record = AuditRecord.create(action=action, parameters=_json(parameters),
+                                        outcome=STARTED, bound=bound, **actor)
+            lock = locks.acquire_new(_lock_name(record.id))  # before anyone sees the record
+            if then is not None:
+                then(record.id)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Operation(record.id, bound, {}, lock)
+
+
+def resume(record_id):
+    """Take over the call of this record when its process is gone; None while it still runs."""
+    lock = locks.acquire(_lock_name(record_id))
+    if lock is None:
+        return None
+    try:
+        record = AuditRecord.get_by_id(record_id)
+        _update(record_id, outcome=STARTED)
+    except BaseException:
+        lock.release()
+        raise
+    rows = orjson.loads(record.rows_deleted) if record.rows_deleted else {}
+    return Operation(record_id, record.bound, rows, lock)
+
+
+@contextlib.contextmanager
+def running(operation, tables=()):
+    """Carry out an operation: completed with its rows (zero for each of `tables` untouched) when
+    the block ends, or failed when it raises."""
+    try:
+        yield operation
     except BaseException:
         try:
-            _finish(record.id, 'failed', rows or None)
+            operation.finish(FAILED, operation.rows or None)
         except DATABASE_ERRORS:
-            log.exception('could not mark audit record %s as failed', record.id)
+            log.exception('could not mark audit record %s as failed', operation.record_id)
         raise
-    _finish(record.id, 'completed', rows)
+    operation.rows = {**dict.fromkeys(tables, 0), **operation.rows}
+    operation.finish(COMPLETED, operation.rows)
 
 
-def _finish(record_id, outcome, rows):
-    (AuditRecord.update(outcome=outcome, rows_deleted=None if rows is None else _json(rows))
-     .where(AuditRecord.id == record_id).execute())
+def recorded(action, parameters, actor, bound=None, tables=()):
+    """Audit a destructive call around its work: the record is written before anything is
+    deleted, so a call that cannot be audited deletes nothing."""
+    return running(start(action, parameters, actor, bound), tables)
+
+
+def _update(record_id, **values):
+    AuditRecord.update(**values).where(AuditRecord.id == record_id).execute()
+
+
+def _lock_name(record_id):
+    return f'audit-{record_id}'
 
 
 def _json(value):
@@ -72,6 +135,12 @@ def list_records(per_page=50, offset=0, action=None, username=None):
 
 def _as_dict(row):
     record = {key: row[key] for key in KEYS}
+    if record['outcome'] == STARTED and not locks.is_held(_lock_name(record['id'])):
+        # Its process is gone, unless it finished between the two reads.
+        current = AuditRecord.get_by_id(record['id'])
+        record.update(outcome=current.outcome, rows_deleted=current.rows_deleted)
+        if current.outcome == STARTED:
+            record['outcome'] = INTERRUPTED
     for key in ('parameters', 'rows_deleted'):
         if record[key] is not None:
             record[key] = orjson.loads(record[key])

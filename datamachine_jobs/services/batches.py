@@ -6,16 +6,15 @@ def delete_in_batches(query, key, batch_size, delete):
     """Call `delete(ids)` for successive batches of `key` values matching `query`, ascending.
 
     Each batch is read with its rows locked and deleted in one transaction, so no lock is held for
-    long and an interruption leaves whole batches done. `delete` returns a count; the sum of those
-    counts is returned.
+    long and an interruption leaves whole batches done.
     """
-    total, last = 0, None
+    last = None
     while True:
         with database.atomic():
             batch = query if last is None else query.where(key > last)
             ids = [value for (value,) in
                    locking(batch.order_by(key).limit(batch_size)).tuples()]
             if not ids:
-                return total
-            total += delete(ids)
+                return
+            delete(ids)
         last = ids[-1]

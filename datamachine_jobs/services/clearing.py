@@ -9,14 +9,17 @@ from .batches import delete_in_batches
 from .counting import add_counts, deferred_counting
 
 
-def _matching(failed_only, older_than=None, pipeline_id=None, flow_id=None):
-    """The ids of the jobs a clear would delete, among those that exist now.
+def job_bound():
+    """The highest job id now: a clear bounded by it never touches jobs created after it began."""
+    return Job.select(fn.MAX(Job.job_id)).scalar() or 0
 
-    Jobs created after this moment have larger ids than the bound and are never touched. An
-    age-limited clear takes only finished jobs, so pending and processing ones always stay.
+
+def _matching(failed_only, bound, older_than=None, pipeline_id=None, flow_id=None):
+    """The ids of the jobs a clear would delete, among those up to `bound`.
+
+    An age-limited clear takes only finished jobs, so pending and processing ones always stay.
     """
-    bound = Job.select(fn.MAX(Job.job_id)).scalar()
-    query = Job.select(Job.job_id).where(Job.job_id <= (bound or 0))
+    query = Job.select(Job.job_id).where(Job.job_id <= bound)
     if failed_only:
         query = query.where(Job.base_status == statuses.FAILED)
     if older_than is not None:
@@ -29,31 +32,29 @@ def _matching(failed_only, older_than=None, pipeline_id=None, flow_id=None):
     return query
 
 
-def clear_jobs(failed_only, cleanup_processed, batch_size=1000, **scope):
-    """Delete the matching jobs; return (jobs, processed items) deleted.
+def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, **scope):
+    """Delete the matching jobs up to `bound`, telling `progress(jobs=, processed_items=)` what
+    each batch deleted, inside the batch's transaction.
 
     Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
     an interruption leaves no orphaned records and a rerun finishes the work.
     """
-    items_deleted = 0
 
     def delete(ids):
-        nonlocal items_deleted
         with deferred_counting():
             add_counts(f'job_id IN ({", ".join([database.param] * len(ids))})', ids, -1)
+            items = 0
             if cleanup_processed:
-                items_deleted += (ProcessedItem.delete()
-                                  .where(ProcessedItem.job_id.in_(ids)).execute())
-            return Job.delete().where(Job.job_id.in_(ids)).execute()
+                items = ProcessedItem.delete().where(ProcessedItem.job_id.in_(ids)).execute()
+            progress(jobs=Job.delete().where(Job.job_id.in_(ids)).execute(),
+                     processed_items=items)
 
-    jobs_deleted = delete_in_batches(_matching(failed_only, **scope), Job.job_id, batch_size,
-                                     delete)
-    return jobs_deleted, items_deleted
+    delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete)
 
 
 def preview_clear(failed_only, cleanup_processed, **scope):
     """What clear_jobs would delete now: (jobs, processed items, {base status: jobs})."""
-    matching = _matching(failed_only, **scope)
+    matching = _matching(failed_only, job_bound(), **scope)
     by_status = count_by_status(Job.select(Job.base_status, fn.COUNT(Job.job_id))
                                 .where(Job.job_id.in_(matching)).group_by(Job.base_status).tuples())
     items = 0

@@ -110,9 +110,16 @@ def delete_item(item_id):
         raise ProcessedItemNotFound(item_id)
 
 
-def clear_items(clear_type, target_id, batch_size=1000):
-    """Delete every record of a pipeline or a flow, in batches; return how many went."""
+def item_bound():
+    """The highest record id now: a clear bounded by it keeps records made after it began."""
+    return ProcessedItem.select(fn.MAX(ProcessedItem.id)).scalar() or 0
+
+
+def clear_items(clear_type, target_id, batch_size, bound, progress):
+    """Delete the records of a pipeline or a flow up to `bound`, in batches, telling
+    `progress(processed_items=)` what each deleted, inside the batch's transaction."""
     column = CLEAR_COLUMNS[clear_type]
-    query = ProcessedItem.select(ProcessedItem.id).where(column == target_id)
-    return delete_in_batches(query, ProcessedItem.id, batch_size, lambda ids: (
-        ProcessedItem.delete().where(ProcessedItem.id.in_(ids)).execute()))
+    query = ProcessedItem.select(ProcessedItem.id).where(column == target_id,
+                                                         ProcessedItem.id <= bound)
+    delete_in_batches(query, ProcessedItem.id, batch_size, lambda ids: progress(
+        processed_items=ProcessedItem.delete().where(ProcessedItem.id.in_(ids)).execute()))
