@@ -5,7 +5,14 @@ import pytest
 from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
 
 from datamachine_jobs import db
-from datamachine_jobs.models import AppPassword, AuditRecord, Job, ProcessedItem, User
+from datamachine_jobs.models import (
+    AppPassword,
+    AuditRecord,
+    AuthFailure,
+    Job,
+    ProcessedItem,
+    User,
+)
 
 
 @pytest.fixture(scope='session', params=BACKENDS)
@@ -36,7 +43,7 @@ def app(session_app):
     yield session_app
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
-        for model in (AppPassword, User, ProcessedItem, Job, AuditRecord):
+        for model in (AppPassword, User, ProcessedItem, Job, AuditRecord, AuthFailure):
             model.delete().execute()
 
 
