@@ -26,6 +26,10 @@ class Config:
     proxy_hops: int = 0
     # Bearer token that GET /metrics requires; None leaves it open (keep it off the internet).
     metrics_token: str | None = None
+    # Failed authentications of one client address and login per window before 429 (0: never).
+    auth_failure_limit: int = 20
+    # Seconds of that window; windows are fixed, so a count starts again at each window's start.
+    auth_failure_window: int = 300
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -38,6 +42,9 @@ class Config:
             retry_after=_int_setting(environ, 'DATAMACHINE_RETRY_AFTER', 5),
             proxy_hops=_int_setting(environ, 'DATAMACHINE_PROXY_HOPS', 0, minimum=0, maximum=5),
             metrics_token=environ.get('DATAMACHINE_METRICS_TOKEN') or None,
+            auth_failure_limit=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_LIMIT', 20,
+                                            minimum=0),
+            auth_failure_window=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_WINDOW', 300),
         )
 
 
