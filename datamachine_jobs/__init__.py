@@ -27,6 +27,7 @@ def create_app(overrides=None):
     from .config import Config
     from .errors import register_error_handlers
     from .jsonio import OrjsonProvider
+    from .services.throttle import FailureThrottle
 
     app = Flask(__name__, instance_relative_config=True)
     overrides = dict(overrides or {})
@@ -39,6 +40,8 @@ def create_app(overrides=None):
     app.config['METRICS_TOKEN'] = config.metrics_token
     app.config['RETRY_AFTER'] = config.retry_after
     app.config['IDEMPOTENCY_TTL'] = config.idempotency_ttl
+    app.extensions['datamachine_throttle'] = FailureThrottle(config.auth_failure_limit,
+                                                             config.auth_failure_window)
     app.config['PASSWORD_DIGEST_KEY'] = _digest_key(config.secret_key, app.instance_path)
     app.config['CURSOR_KEY'] = hashlib.blake2b(b'cursor', key=app.config['PASSWORD_DIGEST_KEY'],
                                                digest_size=32).digest()

@@ -1,6 +1,7 @@
 """HTTP Basic authentication with application passwords, and the capability check.
 
-401 answers never say whether the user exists; 403 means a known user without the capability.
+401 answers never say whether the user exists; 403 means a known user without the capability;
+429 means too many failures of this login from this address (services/throttle.py).
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ CAPABILITIES = {
 ROLES = tuple(CAPABILITIES)
 # last_used_at/last_ip are written at most this often per password, so reads stay reads.
 TOUCH_INTERVAL = timedelta(minutes=1)
+TOO_MANY_FAILURES = 'too_many_auth_failures'
 
 # Every request runs this, so it is SQL text rather than an ORM query built each time.
 LIVE_PASSWORDS_SQL = (
@@ -50,7 +52,10 @@ class Principal:
 @auth.verify_password
 def verify_password(login, password):
     """Find the user by username or email and match one of their live application passwords."""
-    if not login or len(passwords.normalise(password)) != passwords.LENGTH:
+    if not login:
+        return None
+    _refuse_while_throttled(login)
+    if len(passwords.normalise(password)) != passwords.LENGTH:
         return None
     candidate = passwords.digest(password, current_app.config['PASSWORD_DIGEST_KEY'])
     rows = database.execute_sql(LIVE_PASSWORDS_SQL.format(mark=database.param), (login, login))
@@ -59,6 +64,17 @@ def verify_password(login, password):
             _record_use(password_id, timestamp_text(last_used_at))
             return Principal(user_id, username, role, password_id, name)
     return None
+
+
+def _refuse_while_throttled(login):
+    """Answer 429 from this worker's memory, before any lookup, while the login is blocked for
+    this address, so that a guessing client stops costing queries."""
+    wait = current_app.extensions['datamachine_throttle'].retry_after(request.remote_addr, login)
+    if wait is not None:
+        metrics.AUTH_FAILURES.labels(TOO_MANY_FAILURES).inc()
+        raise APIError(429, TOO_MANY_FAILURES,
+                       'Too many failed authentication attempts. Try again later.',
+                       {'Retry-After': str(wait)})
 
 
 def _record_use(password_id, last_used_at):
@@ -87,10 +103,15 @@ def auth_error(status):
         error = APIError(403, 'rest_forbidden', 'You do not have permission to manage jobs.')
     else:
         challenge = {'WWW-Authenticate': f'Basic realm="{REALM}"'}
-        error = (APIError(401, 'rest_not_logged_in', 'You are not currently logged in.', challenge)
-                 if auth.get_auth() is None else
-                 APIError(401, 'invalid_credentials', 'Invalid username or application password.',
-                          challenge))
+        credentials = auth.get_auth()
+        if credentials is None:
+            error = APIError(401, 'rest_not_logged_in', 'You are not currently logged in.',
+                             challenge)
+        else:
+            current_app.extensions['datamachine_throttle'].record_failure(
+                request.remote_addr, credentials.username)
+            error = APIError(401, 'invalid_credentials',
+                             'Invalid username or application password.', challenge)
     metrics.AUTH_FAILURES.labels(error.code).inc()
     raise error
 

@@ -28,6 +28,10 @@ class Config:
     metrics_token: str | None = None
     # Seconds an Idempotency-Key and the answer it got are kept.
     idempotency_ttl: int = 86400
+    # Failed authentications of one client address and login per window before 429 (0: never).
+    auth_failure_limit: int = 20
+    # Seconds of that window; windows are fixed, so a count starts again at each window's start.
+    auth_failure_window: int = 300
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -41,6 +45,9 @@ class Config:
             proxy_hops=_int_setting(environ, 'DATAMACHINE_PROXY_HOPS', 0, minimum=0, maximum=5),
             metrics_token=environ.get('DATAMACHINE_METRICS_TOKEN') or None,
             idempotency_ttl=_int_setting(environ, 'DATAMACHINE_IDEMPOTENCY_TTL', 86400),
+            auth_failure_limit=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_LIMIT', 20,
+                                            minimum=0),
+            auth_failure_window=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_WINDOW', 300),
         )
 
 

@@ -5,6 +5,7 @@ from peewee import (
     BigAutoField,
     BigIntegerField,
     CharField,
+    CompositeKey,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -166,3 +167,17 @@ class IdempotencyKey(BaseModel):
 
     class Meta:
         table_name = 'datamachine_idempotency_keys'
+
+
+class AuthFailure(BaseModel):
+    """Failed authentications of one client address and login in one fixed window, counted here so
+    that every worker and host shares the count (services/throttle.py)."""
+
+    window_start = TimestampField()
+    remote_addr = CharField(max_length=45)
+    username = CharField(max_length=100)
+    failures = IntegerField()
+
+    class Meta:
+        table_name = 'datamachine_auth_failures'
+        primary_key = CompositeKey('window_start', 'remote_addr', 'username')

@@ -83,7 +83,7 @@ def _operation(path, summary, query, body, answered):
     responses = {str(status): {'description': 'Success.', 'content': {
         'application/json': _content(schema)}} if schema else 'Error'
         for status, schema in answered.items()}
-    responses.update({'400': 'Error', '401': 'Error', '403': 'Error', '503': 'Error'})
+    responses.update(dict.fromkeys(('400', '401', '403', '429', '503'), 'Error'))
     operation = {'summary': summary, 'responses': responses, 'parameters': []}
     if '{job_id}' in path:
         operation['parameters'].append(JOB_ID)

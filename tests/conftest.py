@@ -8,6 +8,7 @@ from datamachine_jobs import db
 from datamachine_jobs.models import (
     AppPassword,
     AuditRecord,
+    AuthFailure,
     IdempotencyKey,
     Job,
     ProcessedItem,
@@ -43,7 +44,8 @@ def app(session_app):
     yield session_app
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
-        for model in (AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey):
+        for model in (AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
+                      AuthFailure):
             model.delete().execute()
 
 

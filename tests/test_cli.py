@@ -25,7 +25,8 @@ PASSWORD_LINE = re.compile(r'^([A-Za-z0-9]{4} ){5}[A-Za-z0-9]{4}$')
 ALL_APPLIED = ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
                'applied 0003_job_status_completed_at\napplied 0004_job_counts\n'
                'applied 0005_deferred_counting\napplied 0006_audit_log\n'
-               'applied 0007_idempotency\n')
+               'applied 0007_idempotency\n'
+               'applied 0008_auth_failures\n')
 
 
 @pytest.fixture

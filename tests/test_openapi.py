@@ -37,4 +37,5 @@ def test_parameters_come_from_the_schemas(client):
     body = document['components']['schemas'][clear['schema']['$ref'].rsplit('/', 1)[1]]
     assert body['required'] == ['type'] and body['properties']['type']['enum'] == ['all',
                                                                                    'failed']
+    assert {'401', '403', '429', '503'} <= set(listing['responses'])
     assert document['paths']['/openapi.json']['get']['security'] == []
