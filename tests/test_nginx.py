@@ -3,12 +3,16 @@ a certificate made for the test) in front of real gunicorn running gunicorn.conf
 curl examples run word for word through it; the client address reaches last_ip and the request
 log; metrics add up over the workers; a killed worker is replaced and a reload (SIGHUP) swaps
 every worker, both under load."""
+import contextlib
+import http.client
 import itertools
 import json
 import os
 import shlex
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -79,8 +83,8 @@ class Stack:
                         '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
                         '-keyout', self.key, '-out', self.certificate],
                        check=True, capture_output=True, timeout=60)
-        self.gunicorn_port, https_port = free_port(), free_port()
-        self.base = f'https://localhost:{https_port}'
+        self.gunicorn_port, self.https_port = free_port(), free_port()
+        self.base = f'https://localhost:{self.https_port}'
         self.gunicorn_log = tmp_path / 'gunicorn.log'
         os.makedirs(tmp_path / 'metrics')
         env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
@@ -96,13 +100,18 @@ class Stack:
         config.write_text(MAIN_CONFIG.format(
             user='user root;' if os.geteuid() == 0 else '', run=tmp_path,
             proxy_address=PROXY_ADDRESS,
-            site=site_config(self.gunicorn_port, https_port, free_port(), self.certificate,
+            site=site_config(self.gunicorn_port, self.https_port, free_port(), self.certificate,
                              self.key)))
+        # nginx's default root under its prefix, as a distribution ships it: the site must not
+        # serve it.
+        os.makedirs(tmp_path / 'html')
+        (tmp_path / 'html' / 'index.html').write_text('<h1>Welcome to nginx!</h1>\n')
         command = [NGINX, '-p', str(tmp_path), '-c', str(config), '-g', 'daemon off;']
         checked = subprocess.run([*command, '-t'], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stderr
         self.nginx = self._spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.http.verify = self.certificate
+        self.tls = ssl.create_default_context(cafile=self.certificate)
         self._wait(self.base + '/healthz', self.nginx)
 
     def _spawn(self, argv, **options):
@@ -249,6 +258,80 @@ def test_nginx_passes_request_ids_compresses_and_answers_errors_in_json(app, sta
                                 'message': 'The request body is too large.',
                                 'data': {'status': 413}}
     assert stack.http.get(f'{stack.base}/readyz').json() == {'status': 'ready'}
+
+
+def send_raw(stack, data, source='127.0.0.1', tls=True):
+    """Send `data` to nginx's TLS port as it is, from `source`; return the answer's status,
+    Content-Type and body (parsed if it is JSON)."""
+    sock = socket.create_connection(('127.0.0.1', stack.https_port), timeout=10,
+                                    source_address=(source, 0))
+    if tls:
+        sock = stack.tls.wrap_socket(sock, server_hostname='localhost')
+    with sock:
+        with contextlib.suppress(OSError):  # nginx may answer and close before it has read all
+            sock.sendall(data)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        content_type, body = answer.getheader('Content-Type'), answer.read()
+        return answer.status, content_type, json.loads(body) if content_type == JSON else body
+
+
+def raw_request(target, *headers, method='GET', version='HTTP/1.1'):
+    """A request's bytes: Host, `Connection: close`, `headers`, no body."""
+    lines = [f'{method} {target} {version}', 'Host: localhost', 'Connection: close', *headers]
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode()
+
+
+def envelope(status, code, message):
+    return {'code': code, 'message': message, 'data': {'status': status}}
+
+
+JSON = 'application/json; charset=UTF-8'  # the service's Content-Type
+NO_ROUTE = 'No route was found matching the URL and request method.'
+BAD_REQUEST = envelope(400, 'bad_request', 'The request could not be understood.')
+
+
+def test_every_answer_nginx_makes_itself_is_the_json_envelope(stack):
+    cases = [
+        ('a malformed request line', raw_request('/a b'), BAD_REQUEST),
+        ('a bad Host header', raw_request('/healthz').replace(b'localhost', b'a/b'), BAD_REQUEST),
+        ('two Host headers', raw_request('/healthz', 'Host: other'), BAD_REQUEST),
+        ('bad percent-encoding', raw_request(f'{API}/jobs/%zz'), BAD_REQUEST),
+        ('the root', raw_request('/'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('a file', raw_request('/index.html'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('another namespace', raw_request('/wp-json/wp/v2/users'),
+         envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('the error page itself', raw_request('/_error'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('TRACE', raw_request(f'{API}/jobs', method='TRACE'),
+         envelope(405, 'rest_no_route', NO_ROUTE)),
+        ('a body over 1 MiB', raw_request(f'{API}/jobs', 'Content-Length: 2000000', method='POST'),
+         envelope(413, 'rest_request_too_large', 'The request body is too large.')),
+        ('a URI over 32k', raw_request(f'{API}/jobs?cursor=' + 'a' * 33000),
+         envelope(414, 'uri_too_long', 'The request URI is too long.')),
+        ('a header over 32k', raw_request('/healthz', 'Cookie: ' + 'a' * 33000),
+         envelope(431, 'request_header_too_large', 'The request headers are too large.')),
+        ('headers over 4 x 32k together', raw_request('/healthz', *[f'X-Pad-{n}: ' + 'a' * 30000
+                                                                 for n in range(5)]),
+         envelope(431, 'request_header_too_large', 'The request headers are too large.')),
+        ('an unknown Transfer-Encoding', raw_request(f'{API}/jobs', 'Transfer-Encoding: gzip',
+                                                 method='POST'),
+         envelope(501, 'not_implemented', 'The request body has an unsupported transfer coding.')),
+        ('HTTP/2.0 in the request line', raw_request('/healthz', version='HTTP/2.0'),
+         envelope(505, 'http_version_not_supported', 'The HTTP version is not supported.')),
+    ]
+    for what, data, expected in cases:
+        assert send_raw(stack, data) == (expected['data']['status'], JSON, expected), what
+    assert send_raw(stack, raw_request('/healthz'), tls=False) == (400, JSON, BAD_REQUEST)
+    assert send_raw(stack, raw_request('/metrics'), source='127.0.0.2') == (
+        403, JSON, envelope(403, 'forbidden', 'This address may not reach this resource.'))
+
+    stack.gunicorn.send_signal(signal.SIGINT)  # a quick shutdown
+    stack.gunicorn.wait(timeout=40)
+    gone = stack.http.get(f'{stack.base}/healthz')
+    assert (gone.status_code, gone.headers['Content-Type'], gone.json()) == (
+        502, JSON, envelope(502, 'bad_gateway', 'The service is not answering. Try again shortly.'))
+
+
 
 
 def test_metrics_add_up_over_the_workers(app, stack):
