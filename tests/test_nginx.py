@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -330,6 +331,32 @@ def test_every_answer_nginx_makes_itself_is_the_json_envelope(stack):
     gone = stack.http.get(f'{stack.base}/healthz')
     assert (gone.status_code, gone.headers['Content-Type'], gone.json()) == (
         502, JSON, envelope(502, 'bad_gateway', 'The service is not answering. Try again shortly.'))
+
+
+def test_the_longest_query_and_headers_nginx_lets_through_reach_the_service(app, stack):
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    # The longest filter GET /jobs takes: 20 statuses of 100 characters, nearly all of them
+    # 4 bytes in UTF-8 and so 12 URL-encoded.
+    statuses = [f'failed - {chr(0x1F550 + n) * 91}' for n in range(20)]
+    job_id = insert_job(statuses[7])
+    insert_job('failed - timeout')
+    query = f'{API}/jobs?' + urlencode({'status': ','.join(statuses)})
+    assert len(query) > 20000
+
+    found = stack.http.get(stack.base + query, headers=auth)
+    assert found.status_code == 200, (found.headers, found.text)
+    assert [job['job_id'] for job in found.json()['data']] == [job_id]
+
+    with_cursor = stack.http.get(f'{stack.base}{query}&cursor={"A" * 1000}', headers=auth)
+    assert with_cursor.status_code == 400 and with_cursor.json() == {
+        'code': 'rest_invalid_param', 'message': 'Invalid parameter(s): cursor',
+        'data': {'status': 400, 'params': {'cursor': 'cursor must be a next_cursor value from '
+                                                     'an earlier answer, unchanged.'}}}
+
+    # gunicorn's own limits (8190 bytes a header, 100 headers) would answer these in HTML.
+    for headers in ({'Cookie': 'a' * 30000}, {f'X-Pad-{n}': 'a' for n in range(150)}):
+        passed = stack.http.get(f'{stack.base}/healthz', headers=headers)
+        assert (passed.status_code, passed.json()) == (200, {'status': 'ok'})
 
 
 
