@@ -2,7 +2,8 @@
 a certificate made for the test) in front of real gunicorn running gunicorn.conf.py. The spec's
 curl examples run word for word through it; the client address reaches last_ip and the request
 log; metrics add up over the workers; a killed worker is replaced and a reload (SIGHUP) swaps
-every worker, both under load."""
+every worker, both under load. nginx answers its own errors in the JSON envelope, lets the longest
+query through, and keeps slow clients away from gunicorn's threads."""
 import contextlib
 import http.client
 import itertools
@@ -13,6 +14,7 @@ import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import threading
@@ -77,7 +79,7 @@ class Stack:
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy from the environment: loopback only
 
-    def start(self, database_url):
+    def start(self, database_url, workers):
         tmp_path = self.run
         self.certificate, self.key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
@@ -93,7 +95,7 @@ class Stack:
                'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
         with open(self.gunicorn_log, 'w') as log:
             self.gunicorn = self._spawn(
-                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(WORKERS),
+                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(workers),
                  '-b', f'127.0.0.1:{self.gunicorn_port}', 'wsgi:app'],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait(f'http://127.0.0.1:{self.gunicorn_port}/healthz', self.gunicorn)
@@ -165,14 +167,24 @@ class Stack:
         return sorted(children)
 
 
-@pytest.fixture
-def stack(app, database_url, tmp_path):
+def started_stack(database_url, tmp_path, workers):
     started = Stack(tmp_path)
     try:
-        started.start(database_url)
+        started.start(database_url, workers)
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def stack(app, database_url, tmp_path):
+    yield from started_stack(database_url, tmp_path, WORKERS)
+
+
+@pytest.fixture
+def one_worker_stack(app, database_url, tmp_path):
+    """The stack with a single gunicorn worker: THREADS requests at once take all of it."""
+    yield from started_stack(database_url, tmp_path, 1)
 
 
 def spec_examples():
@@ -359,6 +371,52 @@ def test_the_longest_query_and_headers_nginx_lets_through_reach_the_service(app,
         assert (passed.status_code, passed.json()) == (200, {'status': 'ok'})
 
 
+@contextlib.contextmanager
+def trickling(stack, head, clients, seconds):
+    """While the block runs, `clients` connections send `head`, then a byte each every 0.1 s."""
+    connections, stop = [], threading.Event()
+
+    def drip():
+        deadline = time.monotonic() + seconds
+        while not stop.wait(0.1) and time.monotonic() < deadline:
+            for connection in connections:
+                connection.sendall(b' ')
+
+    dripping = threading.Thread(target=drip)
+    try:
+        for _ in range(clients):
+            connections.append(stack.tls.wrap_socket(socket.create_connection(
+                ('127.0.0.1', stack.https_port), timeout=5), server_hostname='localhost'))
+            connections[-1].sendall(head)
+        dripping.start()
+        yield
+    finally:
+        stop.set()
+        if dripping.is_alive():
+            dripping.join(timeout=10)
+        for connection in connections:
+            connection.close()
+
+
+def test_slow_clients_wait_in_nginx_not_in_the_service(app, one_worker_stack):
+    """Ten trickling bodies would hold every thread of the one worker if nginx passed them on."""
+    stack = one_worker_stack
+    seed_jobs(app, 20)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    head = (f'POST {API}/jobs HTTP/1.1\r\nHost: localhost\r\n'
+            f'Authorization: {auth["Authorization"]}\r\nContent-Type: application/json\r\n'
+            'Content-Length: 1000\r\n\r\n').encode()
+    took = []
+    with trickling(stack, head, clients=10, seconds=4):
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and len(took) < 200:
+            started = time.monotonic()
+            listed = stack.http.get(f'{stack.base}{API}/jobs?per_page=10', headers=auth, timeout=5)
+            took.append(time.monotonic() - started)
+            assert listed.status_code == 200
+    print(f'{len(took)} GET /jobs while 10 bodies trickled in: median '
+          f'{statistics.median(took) * 1000:.0f} ms, max {max(took) * 1000:.0f} ms')
+    assert len(took) >= 10 and max(took) < 1
 
 
 def test_metrics_add_up_over_the_workers(app, stack):
