@@ -18,6 +18,14 @@ bind = '127.0.0.1:8000'
 worker_class = 'gthread'
 workers = multiprocessing.cpu_count()
 threads = 4
+# nginx bounds requests (deploy/nginx.conf: the request line and each header line within 32k)
+# and answers larger ones in JSON; gunicorn takes whatever nginx passes on rather than refuse it in
+# HTML. Its largest finite request line (8190 bytes) is shorter than a filter of 20 long statuses,
+# so that limit is off; a header may be 32k and what nginx appends to X-Forwarded-For; the number
+# of headers is gunicorn's most.
+limit_request_line = 0
+limit_request_field_size = 64 * 1024
+limit_request_fields = 32768
 # A worker silent for this long is killed and replaced; clears commit in batches well inside it.
 timeout = 30
 # On SIGTERM or SIGHUP a worker finishes its requests in flight for up to this long.

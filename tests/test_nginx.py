@@ -2,18 +2,25 @@
 a certificate made for the test) in front of real gunicorn running gunicorn.conf.py. The spec's
 curl examples run word for word through it; the client address reaches last_ip and the request
 log; metrics add up over the workers; a killed worker is replaced and a reload (SIGHUP) swaps
-every worker, both under load."""
+every worker, both under load. nginx answers its own errors in the JSON envelope, lets the longest
+query through, and keeps slow clients away from gunicorn's threads."""
+import contextlib
+import http.client
 import itertools
 import json
 import os
 import shlex
 import shutil
 import signal
+import socket
+import ssl
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -72,15 +79,15 @@ class Stack:
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy from the environment: loopback only
 
-    def start(self, database_url):
+    def start(self, database_url, workers):
         tmp_path = self.run
         self.certificate, self.key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
                         '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
                         '-keyout', self.key, '-out', self.certificate],
                        check=True, capture_output=True, timeout=60)
-        self.gunicorn_port, https_port = free_port(), free_port()
-        self.base = f'https://localhost:{https_port}'
+        self.gunicorn_port, self.https_port = free_port(), free_port()
+        self.base = f'https://localhost:{self.https_port}'
         self.gunicorn_log = tmp_path / 'gunicorn.log'
         os.makedirs(tmp_path / 'metrics')
         env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
@@ -88,7 +95,7 @@ class Stack:
                'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
         with open(self.gunicorn_log, 'w') as log:
             self.gunicorn = self._spawn(
-                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(WORKERS),
+                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(workers),
                  '-b', f'127.0.0.1:{self.gunicorn_port}', 'wsgi:app'],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait(f'http://127.0.0.1:{self.gunicorn_port}/healthz', self.gunicorn)
@@ -96,13 +103,18 @@ class Stack:
         config.write_text(MAIN_CONFIG.format(
             user='user root;' if os.geteuid() == 0 else '', run=tmp_path,
             proxy_address=PROXY_ADDRESS,
-            site=site_config(self.gunicorn_port, https_port, free_port(), self.certificate,
+            site=site_config(self.gunicorn_port, self.https_port, free_port(), self.certificate,
                              self.key)))
+        # nginx's default root under its prefix, as a distribution ships it: the site must not
+        # serve it.
+        os.makedirs(tmp_path / 'html')
+        (tmp_path / 'html' / 'index.html').write_text('<h1>Welcome to nginx!</h1>\n')
         command = [NGINX, '-p', str(tmp_path), '-c', str(config), '-g', 'daemon off;']
         checked = subprocess.run([*command, '-t'], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stderr
         self.nginx = self._spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.http.verify = self.certificate
+        self.tls = ssl.create_default_context(cafile=self.certificate)
         self._wait(self.base + '/healthz', self.nginx)
 
     def _spawn(self, argv, **options):
@@ -155,14 +167,24 @@ class Stack:
         return sorted(children)
 
 
-@pytest.fixture
-def stack(app, database_url, tmp_path):
+def started_stack(database_url, tmp_path, workers):
     started = Stack(tmp_path)
     try:
-        started.start(database_url)
+        started.start(database_url, workers)
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def stack(app, database_url, tmp_path):
+    yield from started_stack(database_url, tmp_path, WORKERS)
+
+
+@pytest.fixture
+def one_worker_stack(app, database_url, tmp_path):
+    """The stack with a single gunicorn worker: THREADS requests at once take all of it."""
+    yield from started_stack(database_url, tmp_path, 1)
 
 
 def spec_examples():
@@ -249,6 +271,154 @@ def test_nginx_passes_request_ids_compresses_and_answers_errors_in_json(app, sta
                                 'message': 'The request body is too large.',
                                 'data': {'status': 413}}
     assert stack.http.get(f'{stack.base}/readyz').json() == {'status': 'ready'}
+
+
+def send_raw(stack, data, source='127.0.0.1', tls=True):
+    """Send `data` to nginx's TLS port as it is, from `source`; return the answer's status,
+    Content-Type and body (parsed if it is JSON)."""
+    sock = socket.create_connection(('127.0.0.1', stack.https_port), timeout=10,
+                                    source_address=(source, 0))
+    if tls:
+        sock = stack.tls.wrap_socket(sock, server_hostname='localhost')
+    with sock:
+        with contextlib.suppress(OSError):  # nginx may answer and close before it has read all
+            sock.sendall(data)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        content_type, body = answer.getheader('Content-Type'), answer.read()
+        return answer.status, content_type, json.loads(body) if content_type == JSON else body
+
+
+def raw_request(target, *headers, method='GET', version='HTTP/1.1'):
+    """A request's bytes: Host, `Connection: close`, `headers`, no body."""
+    lines = [f'{method} {target} {version}', 'Host: localhost', 'Connection: close', *headers]
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode()
+
+
+def envelope(status, code, message):
+    return {'code': code, 'message': message, 'data': {'status': status}}
+
+
+JSON = 'application/json; charset=UTF-8'  # the service's Content-Type
+NO_ROUTE = 'No route was found matching the URL and request method.'
+BAD_REQUEST = envelope(400, 'bad_request', 'The request could not be understood.')
+
+
+def test_every_answer_nginx_makes_itself_is_the_json_envelope(stack):
+    cases = [
+        ('a malformed request line', raw_request('/a b'), BAD_REQUEST),
+        ('a bad Host header', raw_request('/healthz').replace(b'localhost', b'a/b'), BAD_REQUEST),
+        ('two Host headers', raw_request('/healthz', 'Host: other'), BAD_REQUEST),
+        ('bad percent-encoding', raw_request(f'{API}/jobs/%zz'), BAD_REQUEST),
+        ('a broken chunked body to a path outside', raw_request(
+            '/', 'Transfer-Encoding: chunked', method='POST') + b'zz\r\n\r\n', BAD_REQUEST),
+        ('the root', raw_request('/'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('a file', raw_request('/index.html'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('another namespace', raw_request('/wp-json/wp/v2/users'),
+         envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('the error page itself', raw_request('/_error'), envelope(404, 'rest_no_route', NO_ROUTE)),
+        ('TRACE', raw_request(f'{API}/jobs', method='TRACE'),
+         envelope(405, 'rest_no_route', NO_ROUTE)),
+        ('a body over 1 MiB', raw_request(f'{API}/jobs', 'Content-Length: 2000000', method='POST'),
+         envelope(413, 'rest_request_too_large', 'The request body is too large.')),
+        ('a URI over 32k', raw_request(f'{API}/jobs?cursor=' + 'a' * 33000),
+         envelope(414, 'uri_too_long', 'The request URI is too long.')),
+        ('a header over 32k', raw_request('/healthz', 'Cookie: ' + 'a' * 33000),
+         envelope(431, 'request_header_too_large', 'The request headers are too large.')),
+        ('headers over 4 x 32k together', raw_request('/healthz', *[f'X-Pad-{n}: ' + 'a' * 30000
+                                                                 for n in range(5)]),
+         envelope(431, 'request_header_too_large', 'The request headers are too large.')),
+        ('an unknown Transfer-Encoding', raw_request(f'{API}/jobs', 'Transfer-Encoding: gzip',
+                                                 method='POST'),
+         envelope(501, 'not_implemented', 'The request body has an unsupported transfer coding.')),
+        ('HTTP/2.0 in the request line', raw_request('/healthz', version='HTTP/2.0'),
+         envelope(505, 'http_version_not_supported', 'The HTTP version is not supported.')),
+    ]
+    for what, data, expected in cases:
+        assert send_raw(stack, data) == (expected['data']['status'], JSON, expected), what
+    assert send_raw(stack, raw_request('/healthz'), tls=False) == (400, JSON, BAD_REQUEST)
+    assert send_raw(stack, raw_request('/metrics'), source='127.0.0.2') == (
+        403, JSON, envelope(403, 'forbidden', 'This address may not reach this resource.'))
+
+    stack.gunicorn.send_signal(signal.SIGINT)  # a quick shutdown
+    stack.gunicorn.wait(timeout=40)
+    gone = stack.http.get(f'{stack.base}/healthz')
+    assert (gone.status_code, gone.headers['Content-Type'], gone.json()) == (
+        502, JSON, envelope(502, 'bad_gateway', 'The service is not answering. Try again shortly.'))
+
+
+def test_the_longest_query_and_headers_nginx_lets_through_reach_the_service(app, stack):
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    # The longest filter GET /jobs takes: 20 statuses of 100 characters, nearly all of them
+    # 4 bytes in UTF-8 and so 12 URL-encoded.
+    statuses = [f'failed - {chr(0x1F550 + n) * 91}' for n in range(20)]
+    job_id = insert_job(statuses[7])
+    insert_job('failed - timeout')
+    query = f'{API}/jobs?' + urlencode({'status': ','.join(statuses)})
+    assert len(query) > 20000
+
+    found = stack.http.get(stack.base + query, headers=auth)
+    assert found.status_code == 200, (found.headers, found.text)
+    assert [job['job_id'] for job in found.json()['data']] == [job_id]
+
+    with_cursor = stack.http.get(f'{stack.base}{query}&cursor={"A" * 1000}', headers=auth)
+    assert with_cursor.status_code == 400 and with_cursor.json() == {
+        'code': 'rest_invalid_param', 'message': 'Invalid parameter(s): cursor',
+        'data': {'status': 400, 'params': {'cursor': 'cursor must be a next_cursor value from '
+                                                     'an earlier answer, unchanged.'}}}
+
+    # gunicorn's own limits (8190 bytes a header, 100 headers) would answer these in HTML.
+    for headers in ({'Cookie': 'a' * 30000}, {f'X-Pad-{n}': 'a' for n in range(150)}):
+        passed = stack.http.get(f'{stack.base}/healthz', headers=headers)
+        assert (passed.status_code, passed.json()) == (200, {'status': 'ok'})
+
+
+@contextlib.contextmanager
+def trickling(stack, head, clients, seconds):
+    """While the block runs, `clients` connections send `head`, then a byte each every 0.1 s."""
+    connections, stop = [], threading.Event()
+
+    def drip():
+        deadline = time.monotonic() + seconds
+        while not stop.wait(0.1) and time.monotonic() < deadline:
+            for connection in connections:
+                connection.sendall(b' ')
+
+    dripping = threading.Thread(target=drip)
+    try:
+        for _ in range(clients):
+            connections.append(stack.tls.wrap_socket(socket.create_connection(
+                ('127.0.0.1', stack.https_port), timeout=5), server_hostname='localhost'))
+            connections[-1].sendall(head)
+        dripping.start()
+        yield
+    finally:
+        stop.set()
+        if dripping.is_alive():
+            dripping.join(timeout=10)
+        for connection in connections:
+            connection.close()
+
+
+def test_slow_clients_wait_in_nginx_not_in_the_service(app, one_worker_stack):
+    """Ten trickling bodies would hold every thread of the one worker if nginx passed them on."""
+    stack = one_worker_stack
+    seed_jobs(app, 20)
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    head = (f'POST {API}/jobs HTTP/1.1\r\nHost: localhost\r\n'
+            f'Authorization: {auth["Authorization"]}\r\nContent-Type: application/json\r\n'
+            'Content-Length: 1000\r\n\r\n').encode()
+    took = []
+    with trickling(stack, head, clients=10, seconds=4):
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and len(took) < 200:
+            started = time.monotonic()
+            listed = stack.http.get(f'{stack.base}{API}/jobs?per_page=10', headers=auth, timeout=5)
+            took.append(time.monotonic() - started)
+            assert listed.status_code == 200
+    print(f'{len(took)} GET /jobs while 10 bodies trickled in: median '
+          f'{statistics.median(took) * 1000:.0f} ms, max {max(took) * 1000:.0f} ms')
+    assert len(took) >= 10 and max(took) < 1
 
 
 def test_metrics_add_up_over_the_workers(app, stack):
