@@ -147,6 +147,8 @@ class AuditRecord(BaseModel):
     rows_deleted = TextField(null=True)
     # The highest id a clear may delete, fixed when it began, so that a resumed clear keeps it.
     bound = BigIntegerField(null=True)
+    # `host:pid` of the process carrying the call out (the last one, when it was resumed).
+    process = CharField(max_length=100, null=True)
 
     class Meta:
         table_name = 'datamachine_audit_log'

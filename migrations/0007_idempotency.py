@@ -1,5 +1,6 @@
-"""Idempotency keys (one row per key a user sent, with the answer it got) and the upper bound a
-clear fixed when it began, so that a retried request does its work once."""
+"""Idempotency keys (one row per key a user sent, with the answer it got), and for each audit
+record the upper bound a clear fixed when it began and the process running it, so that a retried
+request does its work once."""
 from peewee import (
     SQL,
     BigAutoField,
@@ -40,10 +41,13 @@ def up(migrator, db):
             indexes = ((('user_id', 'idempotency_key'), True), (('expires_at',), False))
 
     db.create_tables([IdempotencyKey])
-    migrator.migrate(migrator.add_column('datamachine_audit_log', 'bound',
-                                         BigIntegerField(null=True)))
+    migrator.migrate(
+        migrator.add_column('datamachine_audit_log', 'bound', BigIntegerField(null=True)),
+        migrator.add_column('datamachine_audit_log', 'process', CharField(max_length=100,
+                                                                          null=True)))
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column('datamachine_audit_log', 'bound'))
+    migrator.migrate(migrator.drop_column('datamachine_audit_log', 'process'),
+                     migrator.drop_column('datamachine_audit_log', 'bound'))
     db.execute_sql('DROP TABLE datamachine_idempotency_keys')

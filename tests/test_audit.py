@@ -2,6 +2,8 @@
 HTTP and the command line, and GET /audit and `audit list` read it back."""
 import getpass
 import json
+import os
+import socket
 
 import pytest
 from support import (
@@ -18,6 +20,7 @@ from support import (
 from datamachine_jobs import db
 from datamachine_jobs.models import AuditRecord, Job
 
+PROCESS = f'{socket.gethostname()}:{os.getpid()}'  # in-process requests run in this process
 REFUSE_DELETES = {
     'sqlite': ('CREATE TRIGGER refuse_deletes BEFORE DELETE ON datamachine_jobs '
                "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
@@ -46,7 +49,7 @@ def test_a_clear_is_recorded_with_its_actor_parameters_and_rows(client, admin):
     assert record.pop('id') > 0 and len(record.pop('created_at')) == 19
     assert record == {
         'action': 'jobs.clear', 'via': 'http', 'username': 'admin', 'app_password': 'tests',
-        'remote_addr': '127.0.0.1', 'request_id': 'req-42',
+        'remote_addr': '127.0.0.1', 'request_id': 'req-42', 'process': PROCESS,
         'parameters': {'type': 'failed', 'cleanup_processed': True},
         'outcome': 'completed', 'rows_deleted': {'jobs': 1, 'processed_items': 2}}
 
@@ -140,10 +143,10 @@ def test_command_line_clears_are_recorded_and_listed(app, client, admin):
 
     table = runner.invoke(args=['audit', 'list', '--action', 'jobs.clear']).output.splitlines()
     assert table[0].split('\t') == ['id', 'created_at', 'action', 'via', 'username',
-                                    'app_password', 'remote_addr', 'request_id', 'parameters',
-                                    'outcome', 'rows_deleted']
+                                    'app_password', 'remote_addr', 'request_id', 'process',
+                                    'parameters', 'outcome', 'rows_deleted']
     assert table[1].split('\t')[2:] == [
-        'jobs.clear', 'cli', getpass.getuser(), '-', '-', '-',
+        'jobs.clear', 'cli', getpass.getuser(), '-', '-', '-', PROCESS,
         '{"type":"failed","cleanup_processed":true}', 'completed',
         '{"jobs":1,"processed_items":2}']
     assert table[2] == '1 of 1 records'

@@ -9,6 +9,9 @@ from support import API, basic, count_rows, create_account, insert_items, insert
 
 from datamachine_jobs import db
 from datamachine_jobs.models import AuditRecord, IdempotencyKey, Job, ProcessedItem
+from datamachine_jobs.services import seed
+
+SLOW_CLEAR_JOBS = 4000
 
 
 def keyed(headers, key):
@@ -120,10 +123,11 @@ def test_a_repeated_processed_items_clear_is_replayed(client, admin):
 
 
 def test_a_repeat_while_the_clear_runs_is_a_409_then_its_answer(app, admin):
-    for _ in range(2000):
-        insert_job('failed')
-    app.config['CLEAR_BATCH_SIZE'] = 2  # a thousand transactions: long enough to overlap
-    headers, body, answers = keyed(admin, 'slow'), {'type': 'failed'}, {}
+    """The repeat waits TAKEOVER_WAIT for the key's lock, then says the clear still runs."""
+    with app.app_context(), db.database.connection_context():
+        seed.seed(SLOW_CLEAR_JOBS, rng_seed=1)
+    app.config['CLEAR_BATCH_SIZE'] = 1  # one transaction per job: long enough to overlap
+    headers, body, answers = keyed(admin, 'slow'), {'type': 'all'}, {}
     try:
         first = threading.Thread(target=lambda: answers.update(first=app.test_client().delete(
             f'{API}/jobs', headers=headers, json=body)))
@@ -132,13 +136,15 @@ def test_a_repeat_while_the_clear_runs_is_a_409_then_its_answer(app, admin):
         while count_rows(AuditRecord) == 0 and time.monotonic() < deadline:
             time.sleep(0.005)
         meanwhile = app.test_client().delete(f'{API}/jobs', headers=headers, json=body)
-        first.join(timeout=120)
+        running = first.is_alive()
+        first.join(timeout=300)
     finally:
         app.config['CLEAR_BATCH_SIZE'] = 10000
+    assert running, 'the first clear ended before its repeat was answered'
     assert meanwhile.status_code == 409, meanwhile.get_json()
     assert meanwhile.get_json()['code'] == 'idempotency_key_in_use'
     assert meanwhile.headers['Retry-After'] == '5'
-    assert answers['first'].get_json()['jobs_deleted'] == 2000
+    assert answers['first'].get_json()['jobs_deleted'] == SLOW_CLEAR_JOBS
     after = app.test_client().delete(f'{API}/jobs', headers=headers, json=body)
     assert after.get_json() == answers['first'].get_json()
     assert count_rows(AuditRecord) == 1

@@ -9,6 +9,7 @@ import http.client
 import itertools
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -28,7 +29,7 @@ from support import API, SECRET, basic, count_rows, create_account, insert_items
 from test_servers import free_port
 
 from datamachine_jobs import db
-from datamachine_jobs.models import AppPassword, Job, ProcessedItem
+from datamachine_jobs.models import AppPassword, AuditRecord, IdempotencyKey, Job, ProcessedItem
 from datamachine_jobs.services import seed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,11 +58,12 @@ http {{
 """
 
 
-def site_config(gunicorn_port, https_port, http_port, certificate, key):
+def site_config(gunicorn_ports, https_port, http_port, certificate, key):
     """deploy/nginx.conf with this test's ports and certificate; every substitution must hit."""
     with open(os.path.join(ROOT, 'deploy', 'nginx.conf')) as fh:
         text = fh.read()
-    for old, new in (('server 127.0.0.1:8000;', f'server 127.0.0.1:{gunicorn_port};'),
+    servers = '\n    '.join(f'server 127.0.0.1:{port};' for port in gunicorn_ports)
+    for old, new in (('server 127.0.0.1:8000;', servers),
                      ('listen 443 ssl;', f'listen 127.0.0.1:{https_port} ssl;'),
                      ('listen 80;', f'listen 127.0.0.1:{http_port};'),
                      ('/etc/ssl/certs/example.com.pem', certificate),
@@ -79,32 +81,41 @@ class Stack:
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy from the environment: loopback only
 
-    def start(self, database_url, workers):
+    def start(self, database_url, workers, nodes=1, settings=None):
+        """Start `nodes` gunicorn masters (as separate hosts would run them) with `workers` each
+        and the DATAMACHINE_* `settings`, then nginx in front of them all."""
         tmp_path = self.run
         self.certificate, self.key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
                         '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
                         '-keyout', self.key, '-out', self.certificate],
                        check=True, capture_output=True, timeout=60)
-        self.gunicorn_port, self.https_port = free_port(), free_port()
+        self.https_port = free_port()
         self.base = f'https://localhost:{self.https_port}'
-        self.gunicorn_log = tmp_path / 'gunicorn.log'
-        os.makedirs(tmp_path / 'metrics')
-        env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
-               'DATAMACHINE_SECRET_KEY': SECRET, 'DATAMACHINE_PROXY_HOPS': '1',
-               'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
-        with open(self.gunicorn_log, 'w') as log:
-            self.gunicorn = self._spawn(
-                [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', str(workers),
-                 '-b', f'127.0.0.1:{self.gunicorn_port}', 'wsgi:app'],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._wait(f'http://127.0.0.1:{self.gunicorn_port}/healthz', self.gunicorn)
+        self.nodes, self.gunicorn_logs = [], []
+        for node in range(nodes):
+            port, log_path = free_port(), tmp_path / f'gunicorn-{node}.log'
+            os.makedirs(tmp_path / f'metrics-{node}')
+            env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+                   'DATAMACHINE_SECRET_KEY': SECRET, 'DATAMACHINE_PROXY_HOPS': '1',
+                   'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{node}'),
+                   **(settings or {})}
+            with open(log_path, 'w') as log:
+                master = self._spawn(
+                    [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w',
+                     str(workers), '-b', f'127.0.0.1:{port}', 'wsgi:app'],
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self._wait(f'http://127.0.0.1:{port}/healthz', master)
+            self.nodes.append((master, port))
+            self.gunicorn_logs.append(log_path)
+        (self.gunicorn, self.gunicorn_port) = self.nodes[0]
+        self.gunicorn_log = self.gunicorn_logs[0]
         config = tmp_path / 'nginx.conf'
         config.write_text(MAIN_CONFIG.format(
             user='user root;' if os.geteuid() == 0 else '', run=tmp_path,
             proxy_address=PROXY_ADDRESS,
-            site=site_config(self.gunicorn_port, self.https_port, free_port(), self.certificate,
-                             self.key)))
+            site=site_config([port for _, port in self.nodes], self.https_port, free_port(),
+                             self.certificate, self.key)))
         # nginx's default root under its prefix, as a distribution ships it: the site must not
         # serve it.
         os.makedirs(tmp_path / 'html')
@@ -145,15 +156,17 @@ class Stack:
                 'CURL_CA_BUNDLE': self.certificate}
 
     def request_log(self):
-        """gunicorn's output lines that are the service's request log, parsed."""
+        """gunicorn's output lines that are the service's request log, parsed, of every node."""
         lines = []
-        for line in self.gunicorn_log.read_text().splitlines():
-            if line.startswith('{') and '"message":"request"' in line:
-                lines.append(json.loads(line))
+        for log in self.gunicorn_logs:
+            for line in log.read_text().splitlines():
+                if line.startswith('{') and '"message":"request"' in line:
+                    lines.append(json.loads(line))
         return lines
 
-    def workers(self):
-        """Process ids of gunicorn's workers (the master's children)."""
+    def workers(self, master=None):
+        """Process ids of a gunicorn master's workers (the first node's by default)."""
+        master = master or self.gunicorn
         children = []
         for entry in os.listdir('/proc'):
             if entry.isdigit():
@@ -162,15 +175,15 @@ class Stack:
                         fields = fh.read().rsplit(')', 1)[1].split()
                 except OSError:
                     continue
-                if int(fields[1]) == self.gunicorn.pid and fields[0] != 'Z':
+                if int(fields[1]) == master.pid and fields[0] != 'Z':
                     children.append(int(entry))
         return sorted(children)
 
 
-def started_stack(database_url, tmp_path, workers):
+def started_stack(database_url, tmp_path, workers, **options):
     started = Stack(tmp_path)
     try:
-        started.start(database_url, workers)
+        started.start(database_url, workers, **options)
         yield started
     finally:
         started.stop()
@@ -537,3 +550,59 @@ def test_a_reload_replaces_every_worker_without_failing_a_request(app, stack):
     assert len(outcomes) > 200 and {status for _, status in outcomes} == {200}
     served_by = {line['pid'] for line in stack.request_log()}
     assert served_by & set(old_workers) and served_by - set(old_workers)
+
+
+RETRIED_CLEAR_JOBS = 5000
+
+
+@pytest.fixture
+def two_nodes(app, database_url, tmp_path):
+    """Two gunicorn nodes of two workers each behind nginx, as two hosts would run them; clears
+    delete 10 jobs per transaction, so that one is still at work when its worker is killed."""
+    yield from started_stack(database_url, tmp_path, 2, nodes=2,
+                             settings={'DATAMACHINE_CLEAR_BATCH_SIZE': '10'})
+
+
+def test_a_clear_whose_worker_dies_is_finished_once_by_nginxs_retry(app, two_nodes):
+    """nginx sends the DELETE again to the next server when the worker running it is killed; the
+    key nginx gave it makes the retry resume the same clear: same bound, one audit record."""
+    stack = two_nodes
+    with app.app_context(), db.database.connection_context():
+        _, items = seed.seed(RETRIED_CLEAR_JOBS, rng_seed=next(SEEDS))
+    auth = basic('admin', create_account(app, 'admin', 'administrator'))
+    workers = stack.workers(stack.nodes[0][0]) + stack.workers(stack.nodes[1][0])
+    answer = {}
+    client = threading.Thread(target=lambda: answer.update(response=stack.http.delete(
+        f'{stack.base}{API}/jobs', headers=auth, json={'type': 'all', 'cleanup_processed': True},
+        timeout=300)))
+    client.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.database.connection_context():
+            record = AuditRecord.select().first()
+        if record is not None and record.rows_deleted:
+            break
+        time.sleep(0.005)
+    first_process = record.process
+    pid = int(first_process.rsplit(':', 1)[1])
+    assert pid in workers
+    later = [insert_job('failed') for _ in range(5)]  # created after the request began
+    os.kill(pid, signal.SIGKILL)
+    client.join(timeout=300)
+
+    response = answer['response']
+    assert response.status_code == 200, response.text
+    assert response.json() == {'success': True, 'message': 'Jobs cleared successfully.',
+                               'jobs_deleted': RETRIED_CLEAR_JOBS,
+                               'processed_items_cleaned': items}
+    with db.database.connection_context():
+        assert [job_id for (job_id,) in Job.select(Job.job_id).order_by(Job.job_id).tuples()] \
+            == later
+        [record] = AuditRecord.select()
+        [key] = IdempotencyKey.select()
+    assert (record.outcome, json.loads(record.rows_deleted)) == (
+        'completed', {'jobs': RETRIED_CLEAR_JOBS, 'processed_items': items})
+    assert record.process != first_process  # resumed by another worker
+    assert re.fullmatch('[0-9a-f]{32}', key.idempotency_key)  # nginx's $request_id
+    assert key.audit_id == record.id and key.status_code == 200
+

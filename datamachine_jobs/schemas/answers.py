@@ -141,9 +141,12 @@ class AuditRecord(Schema):
                                                              'password used.'})
     remote_addr = nullable(String)
     request_id = nullable(String)
+    process = nullable(String, metadata={'description': '`host:pid` of the process carrying the '
+                                                        'call out (the last, if resumed).'})
     parameters = fields.Dict()
-    outcome = String(metadata={'description': 'started, completed or failed (whole batches '
-                                              'may be deleted: rerun to finish).'})
+    outcome = String(metadata={'description': 'started, completed, failed (whole batches may be '
+                                              'deleted: rerun to finish) or interrupted (its '
+                                              'process died).'})
     rows_deleted = nullable(fields.Dict, keys=String(), values=Integer())
 
 

@@ -3,6 +3,8 @@ import contextlib
 import getpass
 import json
 import logging
+import os
+import socket
 
 import orjson
 
@@ -18,7 +20,7 @@ ITEM_DELETE = 'processed_items.delete'
 ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
 STARTED, COMPLETED, FAILED, INTERRUPTED = 'started', 'completed', 'failed', 'interrupted'
 KEYS = ('id', 'created_at', 'action', 'via', 'username', 'app_password', 'remote_addr',
-        'request_id', 'parameters', 'outcome', 'rows_deleted')
+        'request_id', 'process', 'parameters', 'outcome', 'rows_deleted')
 
 
 def cli_actor():
@@ -57,7 +59,8 @@ def start(action, parameters, actor, bound=None, then=None):
     try:
         with database.atomic():
             record = AuditRecord.create(action=action, parameters=_json(parameters),
-                                        outcome=STARTED, bound=bound, **actor)
+                                        outcome=STARTED, bound=bound, process=this_process(),
+                                        **actor)
             lock = locks.acquire_new(_lock_name(record.id))  # before anyone sees the record
             if then is not None:
                 then(record.id)
@@ -75,7 +78,7 @@ def resume(record_id):
         return None
     try:
         record = AuditRecord.get_by_id(record_id)
-        _update(record_id, outcome=STARTED)
+        _update(record_id, outcome=STARTED, process=this_process())
     except BaseException:
         lock.release()
         raise
@@ -103,6 +106,11 @@ def recorded(action, parameters, actor, bound=None, tables=()):
     """Audit a destructive call around its work: the record is written before anything is
     deleted, so a call that cannot be audited deletes nothing."""
     return running(start(action, parameters, actor, bound), tables)
+
+
+def this_process():
+    """`host:pid` of this process, as the audit record names who carries a call out."""
+    return f'{socket.gethostname()}:{os.getpid()}'[:100]
 
 
 def _update(record_id, **values):

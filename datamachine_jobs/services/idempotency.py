@@ -17,6 +17,10 @@ from ..models import TIMESTAMP_FORMAT, IdempotencyKey
 from . import locks
 
 KEPT_HEADERS = ('Location',)
+# How long a repeat waits for the lock of a clear that holds its key before answering 409: a
+# proxy repeats a request at once when its process dies, a moment before the database server
+# has noticed that the connection holding the lock is gone.
+TAKEOVER_WAIT = 2.0
 PURGE_INTERVAL = 60  # seconds between two deletions of expired keys by one process
 _last_purge = {'at': float('-inf')}
 
@@ -79,7 +83,7 @@ def claim_operation(user_id, key, fingerprint, ttl):
         return outcome
     if outcome.answer is not None or not outcome.matches:
         return outcome
-    lock = locks.acquire(_lock_name(outcome.row.id))
+    lock = locks.acquire(_lock_name(outcome.row.id), wait=TAKEOVER_WAIT)
     if lock is None:
         return outcome  # still running elsewhere
     row = IdempotencyKey.get_by_id(outcome.row.id)  # as its last holder left it

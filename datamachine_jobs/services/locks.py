@@ -10,10 +10,12 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import time
 
 from ..db import database, is_mysql
 
 MYSQL_NAME_LIMIT = 64
+POLL_INTERVAL = 0.01  # seconds between two tries at a file lock someone holds
 
 
 class Held:
@@ -31,20 +33,25 @@ class Held:
             os.close(self._handle)
 
 
-def acquire(name):
-    """Take the lock `name` now, or return None when someone alive holds it."""
+def acquire(name, wait=0.0):
+    """Take the lock `name`, waiting up to `wait` seconds for its holder to let it go; return None
+    when someone alive still holds it."""
     name = _lock_name(name)
     if is_mysql():
-        (got,) = database.execute_sql('SELECT GET_LOCK(%s, 0)', (name,)).fetchone()
+        (got,) = database.execute_sql('SELECT GET_LOCK(%s, %s)', (name, wait)).fetchone()
         return Held(name) if got == 1 else None
     os.makedirs(os.path.dirname(name), exist_ok=True)
+    deadline = time.monotonic() + wait
     while True:
         handle = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(handle)
-            return None
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL_INTERVAL)
+            continue
         if _same_file(handle, name):
             return Held(name, handle)
         os.close(handle)  # its holder released and removed it in between: take a fresh one
