@@ -96,6 +96,34 @@ def test_a_clear_that_fails_is_recorded_as_failed(backend, client, admin):
     assert count_rows(Job) == 1
 
 
+REFUSE_DELETE_OF = {
+    'sqlite': ('CREATE TRIGGER refuse_deletes BEFORE DELETE ON datamachine_jobs '
+               "WHEN OLD.job_id = {job} BEGIN SELECT RAISE(ABORT, 'refused'); END"),
+    'mysql': ('CREATE TRIGGER refuse_deletes BEFORE DELETE ON datamachine_jobs FOR EACH ROW '
+              "IF OLD.job_id = {job} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; "
+              'END IF'),
+}
+
+
+def test_a_clear_that_fails_part_way_keeps_the_rows_of_its_committed_batches(
+        app, backend, client, admin):
+    jobs = [insert_job('failed') for _ in range(5)]
+    with db.database.connection_context():
+        db.database.execute_sql(REFUSE_DELETE_OF[backend].format(job=jobs[-1]))
+    app.config['CLEAR_BATCH_SIZE'] = 2
+    try:
+        response = client.delete(f'{API}/jobs', headers=admin, json={'type': 'failed'})
+    finally:
+        app.config['CLEAR_BATCH_SIZE'] = 10000
+        with db.database.connection_context():
+            db.database.execute_sql('DROP TRIGGER refuse_deletes')
+    assert response.status_code == 500
+    [record] = records(client, admin)['data']
+    assert (record['outcome'], record['rows_deleted']) == (
+        'failed', {'jobs': 4, 'processed_items': 0})
+    assert count_rows(Job) == 1
+
+
 def test_listing_filters_pages_and_validates(app, client, admin):
     other = basic('ops', create_account(app, 'ops', 'administrator'))
     for headers in (admin, other, admin):

@@ -44,10 +44,13 @@ class Operation:
             self.rows_this_run[table] = self.rows_this_run.get(table, 0) + count
         _update(self.record_id, rows_deleted=_json(self.rows))
 
-    def finish(self, outcome, rows):
+    def finish(self, outcome, rows=None):
+        """End the call with `outcome`, and `rows` when given (else the record keeps the rows of
+        the batches that committed)."""
+        values = {'outcome': outcome} if rows is None else {'outcome': outcome,
+                                                             'rows_deleted': _json(rows)}
         try:
-            _update(self.record_id, outcome=outcome,
-                    rows_deleted=None if rows is None else _json(rows))
+            _update(self.record_id, **values)
         finally:
             self._lock.release()
 
@@ -94,7 +97,7 @@ def running(operation, tables=()):
         yield operation
     except BaseException:
         try:
-            operation.finish(FAILED, operation.rows or None)
+            operation.finish(FAILED)
         except DATABASE_ERRORS:
             log.exception('could not mark audit record %s as failed', operation.record_id)
         raise
