@@ -31,6 +31,26 @@ def test_a_repeated_post_creates_one_job_and_answers_the_same(client, admin):
     assert count_rows(Job) == 1
 
 
+def test_concurrent_requests_with_one_key_create_one_job(app, admin):
+    start, answers = threading.Barrier(6), []
+
+    def post():
+        client = app.test_client()
+        start.wait(timeout=30)
+        answers.append(client.post(f'{API}/jobs', headers=keyed(admin, 'race'),
+                                   json={'pipeline_id': 1, 'flow_id': 1}))
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [a.status_code for a in answers] == [201] * 6
+    assert len({a.get_data() for a in answers}) == 1
+    assert sum(a.headers.get('Idempotent-Replayed') == 'true' for a in answers) == 5
+    assert count_rows(Job) == 1
+
+
 def test_the_same_key_with_another_body_is_a_422(client, admin):
     assert client.post(f'{API}/jobs', headers=keyed(admin, 'k-2'),
                        json={'pipeline_id': 5, 'flow_id': 42}).status_code == 201

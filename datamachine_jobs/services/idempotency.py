@@ -49,9 +49,8 @@ def claim(user_id, key, fingerprint, ttl):
     row = {'user_id': user_id, 'idempotency_key': key, 'fingerprint': fingerprint,
            'expires_at': (now + timedelta(seconds=ttl)).strftime(TIMESTAMP_FORMAT)}
     for _ in range(2):
-        try:
-            with database.atomic():  # a savepoint: a duplicate leaves the transaction usable
-                return Claim(IdempotencyKey.insert(**row).execute())
+        try:  # a duplicate fails this statement only: the transaction goes on (both databases)
+            return Claim(IdempotencyKey.insert(**row).execute())
         except IntegrityError:
             # A concurrent first request's insert made this wait until it committed; a locking
             # read sees what it committed.
