@@ -14,7 +14,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from .. import statuses
 
 MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
-TIME_FORMAT = '%Y-%m-%d %H:%M:%S'
 
 
 def _any_case(word):
@@ -30,7 +29,7 @@ STATUS_RULE = ('one of: ' + ', '.join(statuses.BASE_STATUSES)
                + "; optionally followed by ' - ' and a reason")
 MAX_STATUSES = 20
 # A '+' of an unescaped UTC offset arrives as a space after URL decoding.
-OFFSET_AS_SPACE = re.compile(r' (\d\d:?\d\d)$')
+OFFSET_AS_SPACE = re.compile(r' ([0-9]{2}:?[0-9]{2})$')
 AGE_RE = re.compile(r'^([0-9]{1,6})([dhm])$')
 AGE_UNITS = {'d': 'days', 'h': 'hours', 'm': 'minutes'}
 
@@ -131,47 +130,78 @@ def status_list_field(**kwargs):
     return CommaList(_status, STATUS_RULE, MAX_STATUSES, **kwargs)
 
 
-class OutOfRange(ValueError):
-    """A time that cannot be written in UTC between the years 1 and 9999."""
+# Stored times are whole seconds, counted here from 0001-01-01 00:00:00.
+FIRST_SECOND = datetime(1, 1, 1)
+LAST_SECOND = datetime(9999, 12, 31, 23, 59, 59)
+_LAST = int((LAST_SECOND - FIRST_SECOND).total_seconds())
+_SECOND = timedelta(seconds=1)
+# RFC 3339 (any letter case, a space for the T, the offset optional: then it is UTC).
+RFC3339 = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
+                     r'(?:\.([0-9]+))?([Zz]|[-+][0-9]{2}:[0-9]{2})?')
+GREGORIAN_CYCLE = timedelta(days=146097)  # 400 years: the calendar repeats after them
 
 
 def parse_time(value):
-    """A naive UTC datetime from 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601; None if it is neither.
+    """A naive UTC datetime from an RFC 3339 date-time, 'YYYY-MM-DD HH:MM:SS' (UTC) or another
+    ISO 8601 spelling; None if it is none of them.
 
-    Fractions of a second round up: stored times are whole seconds, so `>= x.5` is `>= x+1`.
-    Raises OutOfRange for a time that falls outside years 1 to 9999 once moved to UTC.
+    A fraction of a second rounds up, as stored times are whole seconds (`>= x.5` is `>= x+1`),
+    and a leap second (`:60`) is the start of the next minute. A time that falls before the
+    calendar's first second or after its last once moved to UTC is that second, so that every
+    RFC 3339 date-time is a filter.
     """
     if not isinstance(value, str):
         return None
+    text = OFFSET_AS_SPACE.sub(r'+\1', value.strip())
+    match = RFC3339.fullmatch(text)
     try:
-        moment = datetime.fromisoformat(OFFSET_AS_SPACE.sub(r'+\1', value.strip()))
+        if match:
+            return _rfc3339(*match.groups())
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    try:
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        if moment.microsecond:
-            moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    except OverflowError:
-        raise OutOfRange from None
-    return moment
+    offset = moment.utcoffset() or timedelta(0)
+    return _clamped(moment.replace(tzinfo=None) - FIRST_SECOND - offset)
+
+
+def _rfc3339(year, month, day, hour, minute, second, fraction, offset):
+    # Year 0 has no datetime: read the date 400 years on, where the calendar is the same.
+    shift = GREGORIAN_CYCLE if year == '0000' else timedelta(0)
+    moment = datetime(int(year) + (400 if shift else 0), int(month), int(day), int(hour),
+                      int(minute), 59 if second == '60' else int(second))
+    later = second == '60' or bool(fraction and fraction.strip('0'))
+    east = timedelta(0)
+    if offset not in (None, 'Z', 'z'):
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError(offset)
+        east = timedelta(hours=hours, minutes=minutes) * (-1 if offset[0] == '-' else 1)
+    return _clamped(moment - FIRST_SECOND - shift - east + _SECOND * later)
+
+
+def _clamped(since_first):
+    """The whole second at or after `since_first` past the calendar's first second, kept
+    between the calendar's first and last seconds."""
+    seconds = -(-since_first // _SECOND)  # a fraction rounds up
+    return FIRST_SECOND + _SECOND * min(max(seconds, 0), _LAST)
+
+
+def time_text(moment):
+    """The stored spelling of a time, with a four-digit year (strftime drops the zeros)."""
+    return moment.isoformat(' ', 'seconds')
 
 
 TIME_RULE = "a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset"
-OUT_OF_RANGE = 'must fall between the years 1 and 9999 in UTC.'
 
 
 class Timestamp(fields.Field):
     """A point in time; loads as the stored 'YYYY-MM-DD HH:MM:SS' UTC text."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            moment = parse_time(value)
-        except OutOfRange:
-            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
+        moment = parse_time(value)
         if moment is None:
             raise ValidationError(f'{attr} must be {TIME_RULE}.')
-        return moment.strftime(TIME_FORMAT)
+        return time_text(moment)
 
 
 class Age(fields.Field):
@@ -179,18 +209,15 @@ class Age(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         match = AGE_RE.match(value.strip()) if isinstance(value, str) else None
-        try:
-            if match:
-                delta = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
-                moment = datetime.now(UTC).replace(tzinfo=None) - delta
-            else:
-                moment = parse_time(value)
-        except (OverflowError, OutOfRange):
-            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
+        if match:
+            age = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+            moment = _clamped(datetime.now(UTC).replace(tzinfo=None) - FIRST_SECOND - age)
+        else:
+            moment = parse_time(value)
         if moment is None:
             raise ValidationError(f"{attr} must be an age such as 30d, 12h or 90m, or a time "
                                   "('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 with an offset).")
-        return moment.strftime(TIME_FORMAT)
+        return time_text(moment)
 
 
 # WordPress's global parameters: accepted by every route, whatever its own parameters are.
