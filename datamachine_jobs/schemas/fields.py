@@ -93,7 +93,7 @@ class FlexibleBoolean(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             return value
-        if isinstance(value, int) and value in (0, 1):
+        if isinstance(value, int | float) and value in (0, 1):  # 1.0 is the JSON number 1
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in self.TRUE | self.FALSE:
             return value.strip().lower() in self.TRUE
@@ -224,6 +224,16 @@ class Age(fields.Field):
 GLOBAL_PARAMS = frozenset(('_wpnonce', '_method', '_envelope', '_locale', '_fields'))
 
 
+class Received(dict):
+    """A writing request's parameters, knowing which came from its JSON body: those carry JSON's
+    types, so a JSON string is not an integer, while forms and query strings spell every value
+    as text."""
+
+    def __init__(self, params=(), from_json=()):
+        super().__init__(params)
+        self.from_json = frozenset(from_json)
+
+
 def _plain(data):
     """A query string or form as a dict: a repeated parameter's first value wins."""
     return data.to_dict(flat=True) if hasattr(data, 'to_dict') else data
@@ -284,9 +294,15 @@ class BodyArgs(StrictSchema):
     ignored = GLOBAL_PARAMS
 
     def tidy(self, data, fields_by_name):
-        return {k: v for k, v in data.items()
+        from_json = getattr(data, 'from_json', ())
+        data = {k: v for k, v in data.items()
                 if v not in ('', None) or k not in fields_by_name or
                 not fields_by_name[k].required}
+        texts = [key for key in from_json if isinstance(data.get(key), str) and
+                 isinstance(fields_by_name.get(key), QueryInteger)]
+        if texts:
+            raise ValidationError({key: [f'{key} must be an integer.'] for key in texts})
+        return data
 
     def on_bind_field(self, field_name, field_obj):
         name = field_obj.data_key or field_name
