@@ -3,6 +3,7 @@ scraped metrics."""
 import base64
 import contextlib
 import os
+import re
 import socket
 import threading
 import time
@@ -75,6 +76,12 @@ def wait_until_up(url, process, seconds=30):
         except requests.ConnectionError:
             time.sleep(0.1)
     raise AssertionError(f'{url} did not answer in {seconds} s')
+
+
+def matches_pattern(pattern, value):
+    """Whether `value` matches an anchored JSON Schema pattern, whose `$` is the very end (in
+    Python's reading it also matches before a final newline)."""
+    return re.fullmatch(pattern.removeprefix('^').removesuffix('$'), value) is not None
 
 
 def basic(username, password):
