@@ -95,27 +95,66 @@ class FlexibleBoolean(fields.Field):
             return value
         if isinstance(value, int | float) and value in (0, 1):  # 1.0 is the JSON number 1
             return bool(value)
-        if isinstance(value, str) and value.strip().lower() in self.TRUE | self.FALSE:
-            return value.strip().lower() in self.TRUE
+        if isinstance(value, str) and value.strip(' ').lower() in self.TRUE | self.FALSE:
+            return value.strip(' ').lower() in self.TRUE
         raise ValidationError(f'{attr} must be a boolean: true, false, 1 or 0.')
+
+    def json_schema(self):
+        words = '|'.join(map(_any_case, sorted(self.TRUE | self.FALSE)))
+        return {'anyOf': [{'type': 'boolean'}, {'enum': [0, 1]},
+                          {'type': 'string', 'pattern': f'^ *(?:{words}) *$'}]}
+
+
+class Choice(fields.Field):
+    """One of `choices` in any letter case, spaces around it ignored, optionally behind
+    `prefix` (the plugin's SQL alias `j.`); loads as the choice's own spelling."""
+
+    def __init__(self, choices, error, prefix='', **kwargs):
+        super().__init__(**kwargs)
+        self.choices, self.error, self.prefix = choices, error, prefix
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.isascii():  # lower() maps a few others to ASCII
+            word = value.strip(' ').lower().removeprefix(self.prefix)
+            for choice in self.choices:
+                if choice.lower() == word:
+                    return choice
+        raise ValidationError(self.error)
+
+    def json_schema(self):
+        prefix = f'(?:{_any_case(re.escape(self.prefix))})?' if self.prefix else ''
+        words = '|'.join(_any_case(re.escape(choice)) for choice in self.choices)
+        return {'anyOf': [{'type': 'string', 'enum': list(self.choices)},
+                          {'type': 'string', 'pattern': f'^ *{prefix}(?:{words}) *$'}]}
 
 
 class CommaList(fields.Field):
-    """Comma-separated values, each checked by `check(value) -> canonical or None`."""
+    """Comma-separated values, each checked by `check(value) -> canonical or None`; spaces
+    around a value and empty values are ignored.
 
-    def __init__(self, check, rule, max_items, **kwargs):
+    `item_pattern` is a regular expression (Python's and ECMA-262's alike, without anchors or
+    commas) matching exactly the values `check` accepts, for the OpenAPI document.
+    """
+
+    def __init__(self, check, rule, max_items, item_pattern, **kwargs):
         super().__init__(**kwargs)
         self.check, self.rule, self.max_items = check, rule, max_items
+        self.item_pattern = item_pattern
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ValidationError(f'{attr} must be a comma-separated list of {self.rule}.')
-        parts = [part.strip() for part in value.split(',') if part.strip()]
+        parts = [part.strip(' ') for part in value.split(',') if part.strip(' ')]
         checked = [self.check(part) for part in parts]
         if not parts or None in checked or len(parts) > self.max_items:
             raise ValidationError(f'{attr} must be a comma-separated list of up to '
                                   f'{self.max_items} values, each {self.rule}.')
         return tuple(dict.fromkeys(checked))
+
+    def json_schema(self):
+        value = f' *(?:{self.item_pattern}) *'
+        return {'type': 'string', 'pattern': (
+            f'^(?: *,)*{value}(?:,(?: *,)*{value}){{0,{self.max_items - 1}}}(?:, *)*$')}
 
 
 def _status(value):
@@ -125,9 +164,19 @@ def _status(value):
     return None
 
 
+def _listed_status_pattern():
+    """A status as a list holds it: its reason has no comma and does not end in a space (the
+    list's spaces), and the whole is at most MAX_LENGTH characters."""
+    reason = r'[^\x00-\x1f\x7f,]'
+    last = r'[^\x00-\x1f\x7f, ]'
+    return '|'.join(
+        f'{_any_case(base)}(?: - {reason}{{0,{statuses.MAX_LENGTH - len(base) - 4}}}{last})?'
+        for base in statuses.BASE_STATUSES)
+
+
 def status_list_field(**kwargs):
     """Statuses, any of which matches (each by the base/compound rule)."""
-    return CommaList(_status, STATUS_RULE, MAX_STATUSES, **kwargs)
+    return CommaList(_status, STATUS_RULE, MAX_STATUSES, _listed_status_pattern(), **kwargs)
 
 
 # Stored times are whole seconds, counted here from 0001-01-01 00:00:00.
@@ -192,6 +241,10 @@ def time_text(moment):
 
 
 TIME_RULE = "a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset"
+TIME_HELP = ("An RFC 3339 date-time, or 'YYYY-MM-DD HH:MM:SS' in UTC (other ISO 8601 spellings "
+             'are read too; without an offset a time is UTC). A fraction of a second rounds up to '
+             'the next second, and a time before 0001-01-01 00:00:00 or after 9999-12-31 23:59:59 '
+             'in UTC counts as that second.')
 
 
 class Timestamp(fields.Field):
@@ -203,12 +256,17 @@ class Timestamp(fields.Field):
             raise ValidationError(f'{attr} must be {TIME_RULE}.')
         return time_text(moment)
 
+    def json_schema(self):
+        return {'type': 'string', 'format': 'date-time'}
+
 
 class Age(fields.Field):
     """An age such as `30d`, `12h` or `90m`, or a time; loads as the cut-off time (UTC text)."""
 
+    PATTERN = AGE_RE.pattern.replace('^', '^ *').replace('$', ' *$')
+
     def _deserialize(self, value, attr, data, **kwargs):
-        match = AGE_RE.match(value.strip()) if isinstance(value, str) else None
+        match = AGE_RE.fullmatch(value.strip(' ')) if isinstance(value, str) else None
         if match:
             age = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
             moment = _clamped(datetime.now(UTC).replace(tzinfo=None) - FIRST_SECOND - age)
@@ -218,6 +276,10 @@ class Age(fields.Field):
             raise ValidationError(f"{attr} must be an age such as 30d, 12h or 90m, or a time "
                                   "('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 with an offset).")
         return time_text(moment)
+
+    def json_schema(self):
+        return {'anyOf': [{'type': 'string', 'pattern': self.PATTERN},
+                          {'type': 'string', 'format': 'date-time'}]}
 
 
 # WordPress's global parameters: accepted by every route, whatever its own parameters are.
@@ -252,11 +314,7 @@ class ArgsSchema(Schema):
     @pre_load
     def prepare(self, data, **kwargs):
         data = _plain(data)
-        return self.normalise({k: v for k, v in data.items() if v != '' and v is not None})
-
-    def normalise(self, data):
-        """Bring accepted spellings to their canonical form before validation."""
-        return data
+        return {k: v for k, v in data.items() if v != '' and v is not None}
 
 
 class StrictSchema(Schema):
