@@ -33,8 +33,8 @@ class TimestampField(DateTimeField):
     def db_value(self, value):
         if isinstance(value, datetime):
             if value.tzinfo is not None:
-                value = value.astimezone(UTC)
-            return value.strftime(TIMESTAMP_FORMAT)
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return timestamp_text(value)
         return value
 
     def python_value(self, value):
@@ -43,9 +43,10 @@ class TimestampField(DateTimeField):
 
 def timestamp_text(value):
     """A stored time as the API writes it: MySQL hands back datetimes, SQLite the stored text
-    (cut to whole seconds, should another writer have stored fractions)."""
+    (cut to whole seconds, should another writer have stored fractions). Years below 1000 keep
+    four digits, which strftime drops."""
     if isinstance(value, datetime):
-        return value.strftime(TIMESTAMP_FORMAT)
+        return value.isoformat(' ', 'seconds')
     return value[:19] if isinstance(value, str) else value
 
 

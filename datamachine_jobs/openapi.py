@@ -1,14 +1,19 @@
-"""The OpenAPI 3.1 document of the whole API, generated from the marshmallow schemas."""
+"""The OpenAPI 3.1 document of the whole API, generated from the marshmallow schemas.
+
+It says exactly what each route takes and answers: the suite runs schemathesis against a real
+server and fails on any difference (tests/test_fuzz.py).
+"""
+import re
+from dataclasses import dataclass, field
 from importlib.metadata import version
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import fields
 
 from . import API_PREFIX
-from .schemas import answers
+from .schemas import answers, headers
 from .schemas.audit import AuditListArgs
-from .schemas.fields import Age, CommaList, FlexibleBoolean, Timestamp
+from .schemas.fields import GLOBAL_PARAMS
 from .schemas.jobs import (
     ClearJobsArgs,
     CreateJobArgs,
@@ -18,6 +23,7 @@ from .schemas.jobs import (
     UpdateJobArgs,
 )
 from .schemas.processed_items import (
+    BatchItem,
     CheckItemArgs,
     ClearItemsArgs,
     ItemListArgs,
@@ -25,51 +31,140 @@ from .schemas.processed_items import (
     RecordItemsArgs,
 )
 
-JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True, 'schema': {'type': 'integer'}}
-ITEM_ID = {'in': 'path', 'name': 'item_id', 'required': True, 'schema': {'type': 'integer'}}
+# Werkzeug's int converter: digits only; ids too large to store name nothing (404).
+JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True,
+          'schema': {'type': 'integer', 'minimum': 0}}
+ITEM_ID = {'in': 'path', 'name': 'item_id', 'required': True,
+           'schema': {'type': 'integer', 'minimum': 0}}
+IDEMPOTENCY_KEY = {
+    'in': 'header', 'name': headers.IDEMPOTENCY_KEY, 'required': False,
+    'description': 'Makes a repeat of this request (same method, path and parameters) answer '
+                   'what the first answered without doing it again; with other parameters, '
+                   '422; while the first still runs, 409. Quotes around the key are not part '
+                   'of it. Keys are per user and expire (DATAMACHINE_IDEMPOTENCY_TTL).',
+    'schema': {'type': 'string', 'pattern': headers.KEY_PATTERN}}
+# WordPress's global parameters are accepted, and ignored, in every writing route's body.
+GLOBAL_KEYS = {'^(?:' + '|'.join(sorted(map(re.escape, GLOBAL_PARAMS))) + ')$': {}}
 
-# path -> method -> (summary, query schema, body schema, {status: answer schema})
+COUNT = {'schema': {'type': 'integer', 'minimum': 0}}
+PAGE_HEADERS = {'X-WP-Total': {'description': 'Rows matching the filters.', 'required': True,
+                               **COUNT},
+                'X-WP-TotalPages': {'description': 'Pages of per_page rows.', 'required': True,
+                                    **COUNT}}
+REPLAYED = {headers.REPLAYED: {'description': '`true` when this answers a repeat of an earlier '
+                                              'request with the same Idempotency-Key.',
+                               'schema': {'const': 'true'}}}
+RETRY_AFTER = {'description': 'Seconds to wait before trying again.', **COUNT}
+
+
+def _links(operation_id, **parameters):
+    return {'operationId': operation_id, 'parameters': parameters}
+
+
+JOB_LINKS = {'GetJob': _links('get_job', job_id='$response.body#/data/job_id'),
+             'UpdateJob': _links('update_job', job_id='$response.body#/data/job_id'),
+             'RecordItems': _links('record_items', job_id='$response.body#/data/job_id')}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: its id (the view's name), what it takes and what it answers."""
+
+    operation_id: str
+    summary: str
+    query: type | None = None
+    body: type | dict | None = None
+    # status -> answer schema, or None for an error in the envelope
+    answers: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)  # status -> answer headers
+    links: dict = field(default_factory=dict)  # status -> links to other operations
+
+
 OPERATIONS = {
     '/jobs': {
-        'get': ('List jobs: filters, sorting, offset or cursor pages, exact totals.',
-                JobListArgs, None, {200: answers.JobList}),
-        'post': ('Record a new pending job.', None, CreateJobArgs, {201: answers.OneJob}),
-        'delete': ('Clear all or the failed jobs, optionally by age and scope; dry_run '
-                   'previews it.', None, ClearJobsArgs,
-                   {200: {'oneOf': [answers.Cleared, answers.ClearPreview]}}),
+        'get': Operation(
+            'list_jobs', 'List jobs: filters, sorting, offset or cursor pages, exact totals.',
+            JobListArgs, answers={200: answers.JobList},
+            headers={200: {**PAGE_HEADERS, 'Link': {
+                'description': 'The next page, `<url>; rel="next"`, unless this is the last.',
+                'schema': {'type': 'string'}}}}),
+        'post': Operation(
+            'create_job', 'Record a new pending job.', body=CreateJobArgs,
+            answers={201: answers.OneJob},
+            headers={201: {'Location': {'description': 'The new job.', 'required': True,
+                                        'schema': {'type': 'string', 'format': 'uri-reference'}},
+                           **REPLAYED}},
+            links={201: JOB_LINKS}),
+        'delete': Operation(
+            'clear_jobs', 'Clear all or the failed jobs, optionally by age and scope; dry_run '
+            'previews it.', body=ClearJobsArgs,
+            answers={200: {'oneOf': [answers.Cleared, answers.ClearPreview]}},
+            headers={200: REPLAYED}),
     },
     '/jobs/summary': {
-        'get': ('Counts by base status, success rate and durations, optionally per group.',
-                SummaryArgs, None, {200: answers.Summary}),
+        'get': Operation(
+            'summarize_jobs', 'Counts by base status, success rate and durations, optionally '
+            'per group.', SummaryArgs, answers={200: answers.Summary}),
     },
     '/jobs/{job_id}': {
-        'get': ('One job.', JobArgs, None, {200: answers.OneJob, 404: None}),
-        'patch': ('Move a job along its lifecycle (one winner among concurrent moves).', None,
-                  UpdateJobArgs, {200: answers.OneJob, 404: None, 409: None}),
+        'get': Operation('get_job', 'One job.', JobArgs,
+                         answers={200: answers.OneJob, 404: None}),
+        'patch': Operation(
+            'update_job', 'Move a job along its lifecycle (one winner among concurrent moves).',
+            body=UpdateJobArgs, answers={200: answers.OneJob, 404: None, 409: None},
+            headers={200: REPLAYED}),
     },
     '/jobs/{job_id}/processed-items': {
-        'post': ('Record one processed item, or a batch of up to 1000 as {"items": [...]}.',
-                 None, {'oneOf': [RecordItemArgs, RecordItemsArgs]},
-                 {201: answers.OneItem, 200: answers.ItemBatch, 404: None, 409: None}),
+        'post': Operation(
+            'record_items', 'Record one processed item, or a batch of up to 1000 as '
+            '{"items": [...]}.', body={'oneOf': [RecordItemArgs, RecordItemsArgs]},
+            answers={201: answers.OneItem, 200: answers.ItemBatch, 404: None, 409: None},
+            headers={201: REPLAYED, 200: REPLAYED},
+            links={201: {'DeleteItem': _links('delete_item',
+                                              item_id='$response.body#/data/id')}}),
     },
     '/processed-items': {
-        'get': ('List deduplication records, newest first.', ItemListArgs, None,
-                {200: answers.ItemList}),
-        'delete': ('Delete every record of a pipeline or a flow.', None, ClearItemsArgs,
-                   {200: answers.ItemsCleared}),
+        'get': Operation(
+            'list_items', 'List deduplication records, newest first.', ItemListArgs,
+            answers={200: answers.ItemList}, headers={200: PAGE_HEADERS}),
+        'delete': Operation(
+            'clear_items', 'Delete every record of a pipeline or a flow.', body=ClearItemsArgs,
+            answers={200: answers.ItemsCleared}, headers={200: REPLAYED}),
     },
     '/processed-items/check': {
-        'get': ('Was this item processed by this flow step? One index lookup.', CheckItemArgs,
-                None, {200: answers.ItemCheck}),
+        'get': Operation(
+            'check_item', 'Was this item processed by this flow step? One index lookup.',
+            CheckItemArgs, answers={200: answers.ItemCheck}),
     },
     '/audit': {
-        'get': ('Audit records of destructive calls (who, from where, what, rows deleted), '
-                'newest first.', AuditListArgs, None, {200: answers.AuditList}),
+        'get': Operation(
+            'list_audit', 'Audit records of destructive calls (who, from where, what, rows '
+            'deleted), newest first.', AuditListArgs, answers={200: answers.AuditList},
+            headers={200: PAGE_HEADERS}),
     },
     '/processed-items/{item_id}': {
-        'delete': ('Delete one deduplication record.', None, None,
-                   {200: answers.ItemDeleted, 404: None}),
+        'delete': Operation('delete_item', 'Delete one deduplication record.',
+                            answers={200: answers.ItemDeleted, 404: None}),
     },
+}
+
+# The routes that honour the Idempotency-Key header: they may also answer 409 (the first
+# request with the key still runs) and 422 (the key was used with other parameters).
+IDEMPOTENT = {('/jobs', 'post'), ('/jobs', 'delete'), ('/jobs/{job_id}', 'patch'),
+              ('/jobs/{job_id}/processed-items', 'post'), ('/processed-items', 'delete')}
+# Every authenticated route may answer these; a route that reads a body, 413 too.
+ERRORS = {'400': 'Error', '401': 'NotLoggedIn', '403': 'Error', '429': 'Throttled',
+          '503': 'Unavailable'}
+ERROR_RESPONSES = {
+    'Error': ('An error, in the one envelope.', {}),
+    'NotLoggedIn': ('No credentials, or wrong ones.', {'WWW-Authenticate': {
+        'required': True, 'schema': {'type': 'string'}}}),
+    'Throttled': ('Too many failed authentications of this login from this address.',
+                  {'Retry-After': {'required': True, **RETRY_AFTER}}),
+    'Unavailable': ('The database is unavailable; the service recovers by itself.',
+                    {'Retry-After': {'required': True, **RETRY_AFTER}}),
+    'Conflict': ('A conflict with the current state; with Retry-After, the request with this '
+                 'Idempotency-Key is still running.', {'Retry-After': RETRY_AFTER}),
 }
 
 
@@ -79,22 +174,56 @@ def _content(schema):
     return {'schema': schema}
 
 
-def _operation(path, summary, query, body, answered):
-    responses = {str(status): {'description': 'Success.', 'content': {
-        'application/json': _content(schema)}} if schema else 'Error'
-        for status, schema in answered.items()}
-    responses.update(dict.fromkeys(('400', '401', '403', '429', '503'), 'Error'))
-    operation = {'summary': summary, 'responses': responses, 'parameters': []}
+def _query_parameters(converter, schema):
+    """One parameter per field. On reading routes an empty value counts as unset, so each
+    optional parameter also takes ''."""
+    parameters = converter.schema2parameters(schema, location='query')
+    for parameter in parameters:
+        if parameter['required']:
+            continue
+        inner = parameter['schema']
+        outer = {key: inner.pop(key) for key in ('default',) if key in inner}
+        branches = inner['anyOf'] if list(inner) == ['anyOf'] else [inner]
+        parameter['schema'] = {'anyOf': [*branches, {'const': ''}], **outer}
+    return parameters
+
+
+def _operation(converter, path, method, operation):
+    responses = {}
+    for status, schema in operation.answers.items():
+        if schema is None:
+            responses[str(status)] = 'Conflict' if status == 409 else 'Error'
+            continue
+        response = {'description': 'Success.', 'content': {'application/json': _content(schema)}}
+        if operation.headers.get(status):
+            response['headers'] = operation.headers[status]
+        if operation.links.get(status):
+            response['links'] = operation.links[status]
+        responses[str(status)] = response
+    responses.update(ERRORS)
+    parameters = []
     if '{job_id}' in path:
-        operation['parameters'].append(JOB_ID)
+        parameters.append(JOB_ID)
     if '{item_id}' in path:
-        operation['parameters'].append(ITEM_ID)
-    if query:
-        operation['parameters'].append({'in': 'query', 'schema': query})
-    if body:
-        operation['requestBody'] = {'required': True,
-                                    'content': {'application/json': _content(body)}}
-    return operation
+        parameters.append(ITEM_ID)
+    if operation.query:
+        parameters += _query_parameters(converter, operation.query)
+    if method != 'get':
+        responses['413'] = 'Error'
+    if (path, method) in IDEMPOTENT:
+        parameters.append(IDEMPOTENCY_KEY)
+        responses.update({'409': 'Conflict', '422': 'Error'})
+    document = {'operationId': operation.operation_id, 'summary': operation.summary,
+                'responses': dict(sorted(responses.items())), 'parameters': parameters}
+    if operation.body:
+        document['requestBody'] = {'required': True,
+                                   'content': {'application/json': _content(operation.body)}}
+    return document
+
+
+def accepted_spelling(converter, field, **kwargs):
+    """The fields that parse their own spellings (times, ages, lists, ...) describe them."""
+    return field.json_schema() if hasattr(field, 'json_schema') else {}
 
 
 def build():
@@ -105,22 +234,32 @@ def build():
         plugins=[plugin], servers=[{'url': API_PREFIX}], security=[{'basicAuth': []}],
         info={'description': 'Monitor and clean up workflow executions (jobs). Every route but '
                              'this document needs HTTP Basic auth with an application password '
-                             'of an administrator.'})
-    plugin.map_to_openapi_type(FlexibleBoolean, 'boolean', None)
-    plugin.map_to_openapi_type(CommaList, fields.String)
-    plugin.map_to_openapi_type(Timestamp, fields.String)
-    plugin.map_to_openapi_type(Age, fields.String)
+                             'of an administrator. On reading routes unknown query parameters '
+                             'are ignored and an empty one counts as unset; writing routes '
+                             'refuse unknown keys.'})
+    plugin.converter.add_attribute_function(accepted_spelling)
     spec.components.security_scheme('basicAuth', {'type': 'http', 'scheme': 'basic'})
-    spec.components.response('Error', {'description': 'An error, in the one envelope.',
-                                       'content': {'application/json': {
-                                           'schema': answers.Error}}})
-    for schema in (RecordItemArgs, RecordItemsArgs, answers.Cleared, answers.ClearPreview,
-                   answers.OneItem, answers.ItemBatch):
+    for name, (description, error_headers) in ERROR_RESPONSES.items():
+        response = {'description': description,
+                    'content': {'application/json': {'schema': answers.Error}}}
+        spec.components.response(name, {**response, 'headers': error_headers}
+                                  if error_headers else response)
+    # Writing routes refuse unknown keys; a batch's records do not take the global ones either.
+    spec.components.schema('BatchItem', {'additionalProperties': False}, schema=BatchItem)
+    for schema in (RecordItemArgs, RecordItemsArgs, CreateJobArgs, UpdateJobArgs, ClearJobsArgs,
+                   ClearItemsArgs):
+        spec.components.schema(schema.__name__, {'additionalProperties': False,
+                                                 'patternProperties': GLOBAL_KEYS},
+                               schema=schema)
+    for schema in (answers.Cleared, answers.ClearPreview, answers.OneItem, answers.ItemBatch):
         spec.components.schema(schema.__name__, schema=schema)
     for path, methods in OPERATIONS.items():
         spec.path(path=path, operations={
-            method: _operation(path, *details) for method, details in methods.items()})
+            method: _operation(plugin.converter, path, method, operation)
+            for method, operation in methods.items()})
     spec.path(path='/openapi.json', operations={'get': {
-        'summary': 'This document (no authentication).', 'security': [],
-        'responses': {'200': {'description': 'The OpenAPI document.'}}}})
+        'operationId': 'openapi_document', 'summary': 'This document (no authentication).',
+        'security': [],
+        'responses': {'200': {'description': 'The OpenAPI document.', 'content': {
+            'application/json': {'schema': {'type': 'object'}}}}}}})
     return spec.to_dict()

@@ -3,12 +3,15 @@ scraped metrics."""
 import base64
 import contextlib
 import os
+import re
 import socket
 import threading
+import time
 import uuid
 from urllib.parse import urlparse
 
 import pymysql
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from datamachine_jobs import create_app, db
@@ -53,6 +56,32 @@ def close_pool(app):
     database = app.extensions['datamachine_database']
     if hasattr(database, 'close_all'):
         database.close_all()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url, process, seconds=30):
+    """Wait until a server started as `process` answers `url`, failing if it exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f'server exited with {process.returncode}')
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f'{url} did not answer in {seconds} s')
+
+
+def matches_pattern(pattern, value):
+    """Whether `value` matches an anchored JSON Schema pattern, whose `$` is the very end (in
+    Python's reading it also matches before a final newline)."""
+    return re.fullmatch(pattern.removeprefix('^').removesuffix('$'), value) is not None
 
 
 def basic(username, password):

@@ -183,6 +183,12 @@ INVALID = [
     ('orderby', 'j.password', 'orderby must be one of: job_id, flow_id, pipeline_id, status, '
                               'started_at, completed_at.'),
     ('order', 'sideways', 'order must be ASC or DESC.'),
+    # Only ASCII letters fold and only spaces are trimmed, as the document spells it: 'ſ'
+    # upper-cases to 'S' and str.strip() takes tabs too.
+    ('order', 'a\u017fc', 'order must be ASC or DESC.'),
+    ('order', 'asc\t', 'order must be ASC or DESC.'),
+    ('orderby', '\tjob_id', 'orderby must be one of: job_id, flow_id, pipeline_id, status, '
+                           'started_at, completed_at.'),
     ('per_page', '0', 'per_page must be an integer from 1 to 100.'),
     ('per_page', '101', 'per_page must be an integer from 1 to 100.'),
     ('per_page', '-1', 'per_page must be an integer from 1 to 100.'),

@@ -1,41 +1,20 @@
 """Real servers: gunicorn with several workers and the dev server agree, and runners racing
 through gunicorn to claim one job get exactly one winner."""
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from support import API, SECRET, create_account, insert_job
+from support import API, SECRET, create_account, free_port, insert_job, wait_until_up
 
 from datamachine_jobs import db
 from datamachine_jobs.services import seed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPARED_HEADERS = ('Content-Type', 'X-WP-Total', 'X-WP-TotalPages', 'WWW-Authenticate', 'Allow')
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f'server exited with {process.returncode}')
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f'{url} did not answer in {seconds} s')
 
 
 @pytest.fixture

@@ -128,6 +128,27 @@ def test_empty_and_null_optional_values_are_refused_by_a_writing_route(client, a
     assert count_rows(Job) == 1
 
 
+@pytest.mark.parametrize('body', [{'pipeline_id': '5', 'flow_id': 42},
+                                  {'pipeline_id': 5, 'flow_id': '4.2e1'}])
+def test_a_json_string_is_not_an_integer(client, admin, body):
+    """A JSON body carries JSON's types, as the document says; forms and query strings spell
+    every value as text (test_lifecycle.py)."""
+    response = client.post(f'{API}/jobs', headers=admin, json=body)
+    assert response.status_code == 400
+    name = next(key for key, value in body.items() if isinstance(value, str))
+    assert response.get_json()['data']['params'] == {name: f'{name} must be an integer.'}
+    assert count_rows(Job) == 0
+
+
+def test_query_string_text_beside_a_json_body_is_read_as_text(client, admin):
+    insert_job('failed', flow_id=5)
+    insert_job('failed', flow_id=6)
+    response = client.delete(f'{API}/jobs?flow_id=5', headers=admin,
+                             json={'type': 'failed', 'cleanup_processed': 1.0})
+    assert response.status_code == 200 and response.get_json()['jobs_deleted'] == 1
+    assert count_rows(Job) == 1
+
+
 def test_reading_routes_ignore_unknown_query_parameters(client, admin):
     insert_job('failed')
     response = client.get(f'{API}/jobs?colour=red&statuss=failed', headers=admin)

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from .. import metrics
 from ..auth import auth
 from ..errors import APIError, invalid_params
+from ..schemas.fields import Received
 from ..services import audit, idempotency
 
 FORM_TYPES = ('', 'application/x-www-form-urlencoded')
@@ -32,20 +33,21 @@ def body_params():
     """
     if '_body_params' not in g:
         g._body_params = _read_body_params()
-    return dict(g._body_params)
+    return Received(g._body_params, g._body_params.from_json)
 
 
 def _read_body_params():
     params = request.args.to_dict()
     if request.mimetype.startswith('multipart/'):
         params.update(request.form.to_dict())
-        return params
+        return Received(params)
     raw = request.get_data(cache=True)
     if request.is_json or raw.lstrip()[:1] in (b'{', b'['):
-        params.update(_json_object(raw))
-    elif raw and request.mimetype in FORM_TYPES:
+        typed = _json_object(raw)
+        return Received({**params, **typed}, typed)
+    if raw and request.mimetype in FORM_TYPES:
         params.update(parse_qsl(raw.decode('utf-8', 'replace'), keep_blank_values=True))
-    return params
+    return Received(params)
 
 
 def _json_object(raw):

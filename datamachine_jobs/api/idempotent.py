@@ -10,12 +10,10 @@ from flask import current_app, g, make_response, request
 from ..auth import auth
 from ..db import database
 from ..errors import APIError
+from ..schemas.headers import IDEMPOTENCY_KEY as HEADER
+from ..schemas.headers import MAX_KEY, REPLAYED, idempotency_key
 from ..services import idempotency
 from . import body_params
-
-HEADER = 'Idempotency-Key'
-MAX_KEY = 255
-REPLAYED = 'Idempotent-Replayed'
 
 
 def idempotent(operation=False):
@@ -43,6 +41,7 @@ def idempotent(operation=False):
                                    response.headers)
             return response
 
+        honour_key.honours_idempotency_key = True  # read by the OpenAPI document's tests
         return honour_key
 
     return decorate
@@ -82,10 +81,8 @@ def _key():
     raw = request.headers.get(HEADER)
     if raw is None:
         return None
-    key = raw.strip()
-    if len(key) >= 2 and key[0] == key[-1] == '"':
-        key = key[1:-1]
-    if not 0 < len(key) <= MAX_KEY or not key.isascii() or not key.isprintable():
+    key = idempotency_key(raw)
+    if key is None:
         raise APIError(400, 'invalid_idempotency_key', f'{HEADER} must be 1 to {MAX_KEY} '
                        'printable ASCII characters.')
     return key

@@ -125,9 +125,10 @@ class ItemsCleared(Schema):
 
 
 class Error(Schema):
-    code = String()
-    message = String()
-    data = fields.Dict(metadata={'description': '`status`, and `params` for invalid input.'})
+    code = String(required=True)
+    message = String(required=True)
+    data = fields.Dict(required=True, metadata={
+        'description': '`status`, and `params` for invalid input.'})
 
 
 class AuditRecord(Schema):

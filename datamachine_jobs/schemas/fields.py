@@ -14,7 +14,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from .. import statuses
 
 MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
-TIME_FORMAT = '%Y-%m-%d %H:%M:%S'
 
 
 def _any_case(word):
@@ -30,7 +29,7 @@ STATUS_RULE = ('one of: ' + ', '.join(statuses.BASE_STATUSES)
                + "; optionally followed by ' - ' and a reason")
 MAX_STATUSES = 20
 # A '+' of an unescaped UTC offset arrives as a space after URL decoding.
-OFFSET_AS_SPACE = re.compile(r' (\d\d:?\d\d)$')
+OFFSET_AS_SPACE = re.compile(r' ([0-9]{2}:?[0-9]{2})$')
 AGE_RE = re.compile(r'^([0-9]{1,6})([dhm])$')
 AGE_UNITS = {'d': 'days', 'h': 'hours', 'm': 'minutes'}
 
@@ -94,29 +93,68 @@ class FlexibleBoolean(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             return value
-        if isinstance(value, int) and value in (0, 1):
+        if isinstance(value, int | float) and value in (0, 1):  # 1.0 is the JSON number 1
             return bool(value)
-        if isinstance(value, str) and value.strip().lower() in self.TRUE | self.FALSE:
-            return value.strip().lower() in self.TRUE
+        if isinstance(value, str) and value.strip(' ').lower() in self.TRUE | self.FALSE:
+            return value.strip(' ').lower() in self.TRUE
         raise ValidationError(f'{attr} must be a boolean: true, false, 1 or 0.')
+
+    def json_schema(self):
+        words = '|'.join(map(_any_case, sorted(self.TRUE | self.FALSE)))
+        return {'anyOf': [{'type': 'boolean'}, {'enum': [0, 1]},
+                          {'type': 'string', 'pattern': f'^ *(?:{words}) *$'}]}
+
+
+class Choice(fields.Field):
+    """One of `choices` in any letter case, spaces around it ignored, optionally behind
+    `prefix` (the plugin's SQL alias `j.`); loads as the choice's own spelling."""
+
+    def __init__(self, choices, error, prefix='', **kwargs):
+        super().__init__(**kwargs)
+        self.choices, self.error, self.prefix = choices, error, prefix
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.isascii():  # lower() maps a few others to ASCII
+            word = value.strip(' ').lower().removeprefix(self.prefix)
+            for choice in self.choices:
+                if choice.lower() == word:
+                    return choice
+        raise ValidationError(self.error)
+
+    def json_schema(self):
+        prefix = f'(?:{_any_case(re.escape(self.prefix))})?' if self.prefix else ''
+        words = '|'.join(_any_case(re.escape(choice)) for choice in self.choices)
+        return {'anyOf': [{'type': 'string', 'enum': list(self.choices)},
+                          {'type': 'string', 'pattern': f'^ *{prefix}(?:{words}) *$'}]}
 
 
 class CommaList(fields.Field):
-    """Comma-separated values, each checked by `check(value) -> canonical or None`."""
+    """Comma-separated values, each checked by `check(value) -> canonical or None`; spaces
+    around a value and empty values are ignored.
 
-    def __init__(self, check, rule, max_items, **kwargs):
+    `item_pattern` is a regular expression (Python's and ECMA-262's alike, without anchors or
+    commas) matching exactly the values `check` accepts, for the OpenAPI document.
+    """
+
+    def __init__(self, check, rule, max_items, item_pattern, **kwargs):
         super().__init__(**kwargs)
         self.check, self.rule, self.max_items = check, rule, max_items
+        self.item_pattern = item_pattern
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ValidationError(f'{attr} must be a comma-separated list of {self.rule}.')
-        parts = [part.strip() for part in value.split(',') if part.strip()]
+        parts = [part.strip(' ') for part in value.split(',') if part.strip(' ')]
         checked = [self.check(part) for part in parts]
         if not parts or None in checked or len(parts) > self.max_items:
             raise ValidationError(f'{attr} must be a comma-separated list of up to '
                                   f'{self.max_items} values, each {self.rule}.')
         return tuple(dict.fromkeys(checked))
+
+    def json_schema(self):
+        value = f' *(?:{self.item_pattern}) *'
+        return {'type': 'string', 'pattern': (
+            f'^(?: *,)*{value}(?:,(?: *,)*{value}){{0,{self.max_items - 1}}}(?:, *)*$')}
 
 
 def _status(value):
@@ -126,75 +164,136 @@ def _status(value):
     return None
 
 
+def _listed_status_pattern():
+    """A status as a list holds it: its reason has no comma and does not end in a space (the
+    list's spaces), and the whole is at most MAX_LENGTH characters."""
+    reason = r'[^\x00-\x1f\x7f,]'
+    last = r'[^\x00-\x1f\x7f, ]'
+    return '|'.join(
+        f'{_any_case(base)}(?: - {reason}{{0,{statuses.MAX_LENGTH - len(base) - 4}}}{last})?'
+        for base in statuses.BASE_STATUSES)
+
+
 def status_list_field(**kwargs):
     """Statuses, any of which matches (each by the base/compound rule)."""
-    return CommaList(_status, STATUS_RULE, MAX_STATUSES, **kwargs)
+    return CommaList(_status, STATUS_RULE, MAX_STATUSES, _listed_status_pattern(), **kwargs)
 
 
-class OutOfRange(ValueError):
-    """A time that cannot be written in UTC between the years 1 and 9999."""
+# Stored times are whole seconds, counted here from 0001-01-01 00:00:00.
+FIRST_SECOND = datetime(1, 1, 1)
+LAST_SECOND = datetime(9999, 12, 31, 23, 59, 59)
+_LAST = int((LAST_SECOND - FIRST_SECOND).total_seconds())
+_SECOND = timedelta(seconds=1)
+# RFC 3339 (any letter case, a space for the T, the offset optional: then it is UTC).
+RFC3339 = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
+                     r'(?:\.([0-9]+))?([Zz]|[-+][0-9]{2}:[0-9]{2})?')
+GREGORIAN_CYCLE = timedelta(days=146097)  # 400 years: the calendar repeats after them
 
 
 def parse_time(value):
-    """A naive UTC datetime from 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601; None if it is neither.
+    """A naive UTC datetime from an RFC 3339 date-time, 'YYYY-MM-DD HH:MM:SS' (UTC) or another
+    ISO 8601 spelling; None if it is none of them.
 
-    Fractions of a second round up: stored times are whole seconds, so `>= x.5` is `>= x+1`.
-    Raises OutOfRange for a time that falls outside years 1 to 9999 once moved to UTC.
+    A fraction of a second rounds up, as stored times are whole seconds (`>= x.5` is `>= x+1`),
+    and a leap second (`:60`) is the start of the next minute. A time that falls before the
+    calendar's first second or after its last once moved to UTC is that second, so that every
+    RFC 3339 date-time is a filter.
     """
     if not isinstance(value, str):
         return None
+    text = OFFSET_AS_SPACE.sub(r'+\1', value.strip())
+    match = RFC3339.fullmatch(text)
     try:
-        moment = datetime.fromisoformat(OFFSET_AS_SPACE.sub(r'+\1', value.strip()))
+        if match:
+            return _rfc3339(*match.groups())
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    try:
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        if moment.microsecond:
-            moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    except OverflowError:
-        raise OutOfRange from None
-    return moment
+    offset = moment.utcoffset() or timedelta(0)
+    return _clamped(moment.replace(tzinfo=None) - FIRST_SECOND - offset)
+
+
+def _rfc3339(year, month, day, hour, minute, second, fraction, offset):
+    # Year 0 has no datetime: read the date 400 years on, where the calendar is the same.
+    shift = GREGORIAN_CYCLE if year == '0000' else timedelta(0)
+    moment = datetime(int(year) + (400 if shift else 0), int(month), int(day), int(hour),
+                      int(minute), 59 if second == '60' else int(second))
+    later = second == '60' or bool(fraction and fraction.strip('0'))
+    east = timedelta(0)
+    if offset not in (None, 'Z', 'z'):
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError(offset)
+        east = timedelta(hours=hours, minutes=minutes) * (-1 if offset[0] == '-' else 1)
+    return _clamped(moment - FIRST_SECOND - shift - east + _SECOND * later)
+
+
+def _clamped(since_first):
+    """The whole second at or after `since_first` past the calendar's first second, kept
+    between the calendar's first and last seconds."""
+    seconds = -(-since_first // _SECOND)  # a fraction rounds up
+    return FIRST_SECOND + _SECOND * min(max(seconds, 0), _LAST)
+
+
+def time_text(moment):
+    """The stored spelling of a time, with a four-digit year (strftime drops the zeros)."""
+    return moment.isoformat(' ', 'seconds')
 
 
 TIME_RULE = "a time: 'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset"
-OUT_OF_RANGE = 'must fall between the years 1 and 9999 in UTC.'
+TIME_HELP = ("An RFC 3339 date-time, or 'YYYY-MM-DD HH:MM:SS' in UTC (other ISO 8601 spellings "
+             'are read too; without an offset a time is UTC). A fraction of a second rounds up to '
+             'the next second, and a time before 0001-01-01 00:00:00 or after 9999-12-31 23:59:59 '
+             'in UTC counts as that second.')
 
 
 class Timestamp(fields.Field):
     """A point in time; loads as the stored 'YYYY-MM-DD HH:MM:SS' UTC text."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            moment = parse_time(value)
-        except OutOfRange:
-            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
+        moment = parse_time(value)
         if moment is None:
             raise ValidationError(f'{attr} must be {TIME_RULE}.')
-        return moment.strftime(TIME_FORMAT)
+        return time_text(moment)
+
+    def json_schema(self):
+        return {'type': 'string', 'format': 'date-time'}
 
 
 class Age(fields.Field):
     """An age such as `30d`, `12h` or `90m`, or a time; loads as the cut-off time (UTC text)."""
 
+    PATTERN = AGE_RE.pattern.replace('^', '^ *').replace('$', ' *$')
+
     def _deserialize(self, value, attr, data, **kwargs):
-        match = AGE_RE.match(value.strip()) if isinstance(value, str) else None
-        try:
-            if match:
-                delta = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
-                moment = datetime.now(UTC).replace(tzinfo=None) - delta
-            else:
-                moment = parse_time(value)
-        except (OverflowError, OutOfRange):
-            raise ValidationError(f'{attr} {OUT_OF_RANGE}') from None
+        match = AGE_RE.fullmatch(value.strip(' ')) if isinstance(value, str) else None
+        if match:
+            age = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+            moment = _clamped(datetime.now(UTC).replace(tzinfo=None) - FIRST_SECOND - age)
+        else:
+            moment = parse_time(value)
         if moment is None:
             raise ValidationError(f"{attr} must be an age such as 30d, 12h or 90m, or a time "
                                   "('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 with an offset).")
-        return moment.strftime(TIME_FORMAT)
+        return time_text(moment)
+
+    def json_schema(self):
+        return {'anyOf': [{'type': 'string', 'pattern': self.PATTERN},
+                          {'type': 'string', 'format': 'date-time'}]}
 
 
 # WordPress's global parameters: accepted by every route, whatever its own parameters are.
 GLOBAL_PARAMS = frozenset(('_wpnonce', '_method', '_envelope', '_locale', '_fields'))
+
+
+class Received(dict):
+    """A writing request's parameters, knowing which came from its JSON body: those carry JSON's
+    types, so a JSON string is not an integer, while forms and query strings spell every value
+    as text."""
+
+    def __init__(self, params=(), from_json=()):
+        super().__init__(params)
+        self.from_json = frozenset(from_json)
 
 
 def _plain(data):
@@ -215,11 +314,7 @@ class ArgsSchema(Schema):
     @pre_load
     def prepare(self, data, **kwargs):
         data = _plain(data)
-        return self.normalise({k: v for k, v in data.items() if v != '' and v is not None})
-
-    def normalise(self, data):
-        """Bring accepted spellings to their canonical form before validation."""
-        return data
+        return {k: v for k, v in data.items() if v != '' and v is not None}
 
 
 class StrictSchema(Schema):
@@ -257,9 +352,15 @@ class BodyArgs(StrictSchema):
     ignored = GLOBAL_PARAMS
 
     def tidy(self, data, fields_by_name):
-        return {k: v for k, v in data.items()
+        from_json = getattr(data, 'from_json', ())
+        data = {k: v for k, v in data.items()
                 if v not in ('', None) or k not in fields_by_name or
                 not fields_by_name[k].required}
+        texts = [key for key in from_json if isinstance(data.get(key), str) and
+                 isinstance(fields_by_name.get(key), QueryInteger)]
+        if texts:
+            raise ValidationError({key: [f'{key} must be an integer.'] for key in texts})
+        return data
 
     def on_bind_field(self, field_name, field_obj):
         name = field_obj.data_key or field_name

@@ -3,9 +3,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .fields import (
     MAX_ID,
+    TIME_HELP,
     Age,
     ArgsSchema,
     BodyArgs,
+    Choice,
     CommaList,
     FlexibleBoolean,
     QueryInteger,
@@ -23,14 +25,14 @@ ORDERBY_PREFIX = 'j.'  # the plugin's SQL-aliased spelling, accepted as the same
 GROUP_BY = ('flow_id', 'pipeline_id')
 MAX_ERROR_MESSAGE = 16000  # fits MySQL's TEXT (64 KiB) in utf8mb4
 MAX_CURSOR = 1000
-TIME_HELP = "'YYYY-MM-DD HH:MM:SS' (UTC) or ISO 8601 with an offset."
 
 
 def job_keys_field():
     """`_fields`: which keys of each job object to answer with (WordPress's convention)."""
     return CommaList(lambda key: key if key in JOB_KEYS else None,
-                     'the job keys ' + ', '.join(JOB_KEYS), len(JOB_KEYS),
-                     data_key='_fields', attribute='fields')
+                     'the job keys ' + ', '.join(JOB_KEYS), len(JOB_KEYS), '|'.join(JOB_KEYS),
+                     data_key='_fields', attribute='fields', metadata={'description': (
+                         'Comma-separated job keys: only those keys in each job object.')})
 
 
 class JobFilterArgs(ArgsSchema):
@@ -41,21 +43,22 @@ class JobFilterArgs(ArgsSchema):
     status = status_list_field(metadata={'description': (
         'Comma-separated statuses, any of which matches: a base status matches its compound '
         'forms (`failed` matches `failed - timeout`), a compound one matches exactly. Any case.')})
-    started_after = Timestamp(metadata={'description': TIME_HELP + ' Inclusive.'})
-    started_before = Timestamp(metadata={'description': TIME_HELP + ' Exclusive.'})
-    completed_after = Timestamp(metadata={'description': TIME_HELP + ' Inclusive.'})
-    completed_before = Timestamp(metadata={'description': TIME_HELP + ' Exclusive.'})
+    started_after = Timestamp(metadata={'description': 'Inclusive. ' + TIME_HELP})
+    started_before = Timestamp(metadata={'description': 'Exclusive. ' + TIME_HELP})
+    completed_after = Timestamp(metadata={'description': 'Inclusive. ' + TIME_HELP})
+    completed_before = Timestamp(metadata={'description': 'Exclusive. ' + TIME_HELP})
 
 
 class JobListArgs(JobFilterArgs):
     """Query arguments of GET /jobs."""
 
-    orderby = fields.String(load_default='job_id', validate=validate.OneOf(
-        ORDERBY_COLUMNS, error='orderby must be one of: ' + ', '.join(ORDERBY_COLUMNS) + '.'),
-        metadata={'description': "Ties are broken by job_id; the plugin's `j.` prefix works."})
-    order = fields.String(load_default='DESC', validate=validate.OneOf(
-        ('ASC', 'DESC'), error='order must be ASC or DESC.'),
-        metadata={'description': 'Any letter case. NULL times sort as the smallest values.'})
+    orderby = Choice(ORDERBY_COLUMNS, 'orderby must be one of: ' + ', '.join(ORDERBY_COLUMNS)
+                     + '.', prefix=ORDERBY_PREFIX, load_default='job_id', metadata={
+                         'description': "Any letter case; the plugin's `j.` prefix works. Ties "
+                                        'are broken by job_id.'})
+    order = Choice(('ASC', 'DESC'), 'order must be ASC or DESC.', load_default='DESC',
+                   metadata={'description': 'Any letter case. NULL times sort as the smallest '
+                                            'values.'})
     per_page = QueryInteger(load_default=50, validate=validate.Range(
         min=1, max=100, error='per_page must be an integer from 1 to 100.'))
     offset = QueryInteger(load_default=0, validate=validate.Range(
@@ -65,13 +68,6 @@ class JobListArgs(JobFilterArgs):
         metadata={'description': 'next_cursor of the previous page; keeps its ordering and '
                                  'needs the same filters. Not with a non-zero offset.'})
     fields_ = job_keys_field()
-
-    def normalise(self, data):
-        if isinstance(data.get('orderby'), str):
-            data['orderby'] = data['orderby'].strip().lower().removeprefix(ORDERBY_PREFIX)
-        if isinstance(data.get('order'), str):
-            data['order'] = data['order'].strip().upper()
-        return data
 
     @validates_schema
     def cursor_or_offset(self, data, **kwargs):
@@ -99,7 +95,9 @@ class ClearJobsArgs(BodyArgs):
 
     type = fields.String(required=True, validate=validate.OneOf(('all', 'failed')))
     cleanup_processed = FlexibleBoolean(load_default=False)
-    older_than = Age()
+    older_than = Age(metadata={'description': (
+        'Only finished jobs completed before this: an age (`30d`, `12h`, `90m`, counted from '
+        'now) or a time. ' + TIME_HELP)})
     pipeline_id = id_field('pipeline_id')
     flow_id = id_field('flow_id')
     dry_run = FlexibleBoolean(load_default=False)

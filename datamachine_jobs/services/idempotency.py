@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from peewee import IntegrityError
 
-from ..db import database, locking
+from ..db import database
 from ..models import TIMESTAMP_FORMAT, IdempotencyKey
 from . import locks
 
@@ -52,11 +52,13 @@ def claim(user_id, key, fingerprint, ttl):
         try:  # a duplicate fails this statement only: the transaction goes on (both databases)
             return Claim(IdempotencyKey.insert(**row).execute())
         except IntegrityError:
-            # A concurrent first request's insert made this wait until it committed; a locking
-            # read sees what it committed.
-            found = locking(IdempotencyKey.select().where(
+            # A concurrent first request's insert made this wait until it committed. A plain
+            # read sees what it committed: the claim is its transaction's first statement, so
+            # InnoDB takes the read's snapshot only now. (A locking read would deadlock with the
+            # other repeats, which hold the same shared lock from their own duplicate check.)
+            found = IdempotencyKey.select().where(
                 IdempotencyKey.user_id == user_id,
-                IdempotencyKey.idempotency_key == key)).first()
+                IdempotencyKey.idempotency_key == key).first()
             if found is None:
                 continue  # it rolled back in between
             if found.expires_at > now.strftime(TIMESTAMP_FORMAT):

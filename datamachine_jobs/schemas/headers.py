@@ -1,0 +1,19 @@
+"""Headers of the API whose rules both the routes and the OpenAPI document need."""
+import re
+
+IDEMPOTENCY_KEY = 'Idempotency-Key'
+REPLAYED = 'Idempotent-Replayed'
+MAX_KEY = 255
+# 1 to 255 printable ASCII characters; double quotes around them (a structured-field string)
+# are not part of the key. Spaces and tabs around the value are HTTP's, not the key's.
+KEY_PATTERN = (f'^(?:[!-~]|[!#-~][ -~]{{0,{MAX_KEY - 2}}}[!-~]|"[ -~]{{0,{MAX_KEY - 2}}}[!#-~]'
+               f'|"[ -~]{{1,{MAX_KEY}}}")$')
+KEY_RE = re.compile(KEY_PATTERN)
+
+
+def idempotency_key(raw):
+    """The key an Idempotency-Key value names, or None if the value is malformed."""
+    value = raw.strip(' \t')
+    if not KEY_RE.fullmatch(value):
+        return None
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
