@@ -5,6 +5,7 @@ import os
 import secrets
 
 from flask import Flask, g
+from werkzeug.routing import IntegerConverter
 
 API_PREFIX = '/wp-json/datamachine/v1'
 MAX_BODY_BYTES = 1024 * 1024
@@ -47,6 +48,7 @@ def create_app(overrides=None):
                                                digest_size=32).digest()
     app.json = OrjsonProvider(app)
     app.url_map.strict_slashes = False
+    app.url_map.converters['int'] = AsciiIntegerConverter
     if config.proxy_hops:  # the client address and scheme as the trusted proxies saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops,
                                 x_proto=config.proxy_hops)
@@ -68,6 +70,13 @@ def create_app(overrides=None):
     app.register_blueprint(operations_bp)
     cli.register(app)
     return app
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """`<int:...>` in routes: ASCII digits only, as the OpenAPI document says (werkzeug's `\\d`
+    takes any script's digits, so /jobs/\u0663, ARABIC-INDIC DIGIT THREE, was job 3)."""
+
+    regex = '[0-9]+'
 
 
 def _default_database_url(instance_path):

@@ -41,7 +41,10 @@ def test_missing_job(client, admin, job_id):
                                    'data': {'status': 404}}
 
 
-@pytest.mark.parametrize('path', ['/jobs/abc', '/jobs/-1', '/jobs/1.5', '/nope', '/jobs/1/x'])
+# '\u0663' is ARABIC-INDIC DIGIT THREE: a digit to Python's \d, not to the document.
+@pytest.mark.parametrize('path', ['/jobs/abc', '/jobs/-1', '/jobs/1.5', '/nope', '/jobs/1/x',
+                                  '/jobs/\u0663', '/jobs/\u0663/processed-items',
+                                  '/processed-items/\uff13'])
 def test_unknown_routes(client, admin, path):
     response = client.get(f'{API}{path}', headers=admin)
     assert response.status_code == 404
