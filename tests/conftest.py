@@ -1,6 +1,8 @@
 """Fixtures: the same tests run on SQLite (a file) and, when DATAMACHINE_TEST_MYSQL_URL is set, on
 MySQL/MariaDB (a uniquely named database, dropped at the end). An unreachable MySQL fails the run.
 """
+import os
+
 import pytest
 from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
 
@@ -14,6 +16,27 @@ from datamachine_jobs.models import (
     ProcessedItem,
     User,
 )
+
+CHECKOUT_INSTANCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                 'instance')
+
+
+def _instance_files():
+    found = {}
+    for folder, _, names in os.walk(CHECKOUT_INSTANCE):
+        for name in names:
+            path = os.path.join(folder, name)
+            found[path] = os.stat(path).st_mtime_ns
+    return found
+
+
+@pytest.fixture(scope='session', autouse=True)
+def checkout_untouched():
+    """No test writes into the checkout's instance folder (a secret or a database made there
+    would outlive the run and leak into the next `make run`)."""
+    before = _instance_files()
+    yield
+    assert _instance_files() == before
 
 
 @pytest.fixture(scope='session', params=BACKENDS)

@@ -8,6 +8,7 @@ import sys
 import pytest
 from support import (
     API,
+    SECRET,
     basic,
     close_pool,
     count_rows,
@@ -147,7 +148,8 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
 
 
 def test_console_script(tmp_path):
-    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}'}
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}',
+           'DATAMACHINE_SECRET_KEY': SECRET}
     script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
     for expected in (ALL_APPLIED.strip(), 'The database schema is up to date.'):
         done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
@@ -171,7 +173,7 @@ def test_console_script(tmp_path):
 ])
 def test_bad_setting_is_one_line(tmp_path, variable, value, message):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}',
-           variable: value}
+           'DATAMACHINE_SECRET_KEY': SECRET, variable: value}
     script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
     done = subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True, text=True,
                           timeout=60)
