@@ -1,6 +1,6 @@
 """Settings read from the environment once, at startup.
 
-Every variable is listed in the README's configuration table with the same default.
+Every variable is listed in docs/deploy.md's configuration table with the same default.
 """
 import os
 from dataclasses import dataclass
