@@ -3,6 +3,7 @@
 `{"code": str, "message": str, "data": {"status": int, ...}}`, with the same HTTP status.
 """
 import logging
+import re
 
 import peewee
 from flask import g, jsonify
@@ -10,7 +11,10 @@ from marshmallow import fields
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
+from .exceptions import AlreadyProcessed, InvalidTransition, JobNotFound, ProcessedItemNotFound
+
 log = logging.getLogger(__name__)
+MARKUP = re.compile(r'<[^>]+>')
 
 REQUIRED_MESSAGE = fields.Field.default_error_messages['required']
 
@@ -24,6 +28,21 @@ HTTP_CODES = {
     405: ('rest_no_route', 'No route was found matching the URL and request method.'),
     413: ('rest_request_too_large', 'The request body is too large.'),
     415: ('rest_unsupported_media_type', 'The request body has an unsupported media type.'),
+}
+
+
+# The domain's refusals, each as the answer the API gives it.
+DOMAIN_ERRORS = {
+    JobNotFound: lambda err: APIError(404, 'job_not_found', 'Job not found.'),
+    ProcessedItemNotFound: lambda err: APIError(404, 'processed_item_not_found',
+                                                'Processed item not found.'),
+    InvalidTransition: lambda err: APIError(
+        409, 'invalid_transition',
+        f"A job cannot move from '{err.current_status}' to '{err.target}'.",
+        current_status=err.current_status),
+    AlreadyProcessed: lambda err: APIError(409, 'already_processed',
+                                           'This item was already processed.',
+                                           existing=err.existing),
 }
 
 
@@ -100,9 +119,13 @@ def register_error_handlers(app, retry_after):
     def handle_api_error(err):
         return err.response()
 
+    for exception, answer in DOMAIN_ERRORS.items():
+        app.register_error_handler(exception, lambda err, answer=answer: answer(err).response())
+
     @app.errorhandler(HTTPException)
     def handle_http_exception(err):
-        code, message = HTTP_CODES.get(err.code, ('rest_error', err.description or err.name))
+        code, message = HTTP_CODES.get(err.code, ('rest_error', MARKUP.sub(
+            '', err.description or err.name)))  # werkzeug's texts are written for HTML
         headers = {'Allow': ', '.join(err.valid_methods)} if getattr(
             err, 'valid_methods', None) else {}
         return APIError(err.code, code, message, headers).response()

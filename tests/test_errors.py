@@ -15,6 +15,7 @@ from support import (
     insert_job,
     make_app,
 )
+from werkzeug.exceptions import default_exceptions
 
 from datamachine_jobs import db
 
@@ -153,3 +154,77 @@ def test_database_gone_then_back(backend, tmp_path):
             assert client.get(f'{API}/jobs', headers=headers).status_code == 200
         finally:
             close_pool(app)
+
+
+@pytest.fixture(scope='module')
+def failing_app(tmp_path_factory):
+    """An app with TESTING off and routes that fail in every way a view can."""
+    from werkzeug.exceptions import abort
+
+    from datamachine_jobs.exceptions import (
+        AlreadyProcessed,
+        InvalidTransition,
+        JobNotFound,
+        ProcessedItemNotFound,
+    )
+
+    app = make_app(f'sqlite:///{tmp_path_factory.mktemp("failing")}/jobs.db', TESTING=False)
+    domain = {'job': JobNotFound(1), 'item': ProcessedItemNotFound(1),
+              'transition': InvalidTransition('completed', 'failed'),
+              'processed': AlreadyProcessed({'id': 7})}
+
+    def http_error(code):
+        abort(code)
+
+    def domain_error(name):
+        raise domain[name]
+
+    def unexpected():
+        raise RuntimeError('secret detail of the server')
+
+    app.add_url_rule('/fail/http/<int:code>', view_func=http_error)
+    app.add_url_rule('/fail/domain/<name>', view_func=domain_error)
+    app.add_url_rule('/fail/unexpected', view_func=unexpected)
+    yield app
+    close_pool(app)
+
+
+HTTP_ERROR_CODES = sorted(code for code in default_exceptions if code >= 400)
+
+
+@pytest.mark.parametrize('code', HTTP_ERROR_CODES)
+def test_every_http_error_is_the_json_envelope(failing_app, code):
+    response = failing_app.test_client().get(f'/fail/http/{code}')
+    assert response.status_code == code
+    assert response.headers['Content-Type'] == 'application/json; charset=UTF-8'
+    body = response.get_json()
+    assert set(body) == {'code', 'message', 'data'} and body['data']['status'] == code
+    assert isinstance(body['code'], str) and body['code'] and body['message']
+    assert b'Traceback' not in response.data and b'<' not in response.data
+
+
+@pytest.mark.parametrize('name, status, body', [
+    ('job', 404, {'code': 'job_not_found', 'message': 'Job not found.',
+                  'data': {'status': 404}}),
+    ('item', 404, {'code': 'processed_item_not_found', 'message': 'Processed item not found.',
+                   'data': {'status': 404}}),
+    ('transition', 409, {'code': 'invalid_transition',
+                         'message': "A job cannot move from 'completed' to 'failed'.",
+                         'data': {'status': 409, 'current_status': 'completed'}}),
+    ('processed', 409, {'code': 'already_processed', 'message': 'This item was already '
+                        'processed.', 'data': {'status': 409, 'existing': {'id': 7}}}),
+])
+def test_every_domain_error_has_its_one_answer(failing_app, name, status, body):
+    response = failing_app.test_client().get(f'/fail/domain/{name}')
+    assert (response.status_code, response.get_json()) == (status, body)
+
+
+def test_an_unexpected_error_leaks_nothing(failing_app, caplog):
+    response = failing_app.test_client().get('/fail/unexpected')
+    assert response.status_code == 500
+    assert response.get_json() == {'code': 'internal_error',
+                                   'message': 'An unexpected error occurred.',
+                                   'data': {'status': 500}}
+    assert b'secret detail' not in response.data and b'Traceback' not in response.data
+    assert 'secret detail of the server' in caplog.text  # the log has it
+

@@ -11,6 +11,8 @@ from marshmallow import ValidationError
 from .. import metrics
 from ..auth import auth
 from ..errors import APIError, invalid_params
+from ..exceptions import JobNotFound
+from ..schemas import MAX_ID
 from ..schemas.fields import Received
 from ..services import audit, idempotency
 
@@ -61,6 +63,13 @@ def _json_object(raw):
     if not isinstance(data, dict):
         raise APIError(400, 'rest_invalid_json', 'The JSON body must be an object.')
     return data
+
+
+def storable_job_id(job_id):
+    """The id from the URL, or JobNotFound when it is too large to name any stored job."""
+    if job_id > MAX_ID:
+        raise JobNotFound(job_id)
+    return job_id
 
 
 def page_headers(total, per_page):

@@ -8,7 +8,6 @@ from ..auth import require_manager
 from ..errors import APIError
 from ..schemas import (
     JOB_KEYS,
-    MAX_ID,
     clear_jobs_args,
     create_job_args,
     job_args,
@@ -18,7 +17,7 @@ from ..schemas import (
 )
 from ..schemas.jobs import JobFilterArgs
 from ..services import audit, clearing, jobs, listing, summary
-from . import audited, body_params, page_headers, parse
+from . import audited, body_params, page_headers, parse, storable_job_id
 from .idempotent import idempotent
 
 bp = Blueprint('jobs', __name__)
@@ -27,10 +26,6 @@ bp.before_request(require_manager(lambda: None))
 FILTERS = tuple(JobFilterArgs._declared_fields)
 CLEAR_SCOPE = ('older_than', 'pipeline_id', 'flow_id')
 CLEARED_TABLES = ('jobs', 'processed_items')
-
-
-def job_not_found():
-    return APIError(404, 'job_not_found', 'Job not found.')
 
 
 def _project(job, keys):
@@ -99,9 +94,7 @@ def summarize_jobs():
 def get_job(job_id):
     """Show one job."""
     args = parse(job_args, request.args)
-    job = jobs.get_job(job_id) if job_id <= MAX_ID else None
-    if job is None:
-        raise job_not_found()
+    job = jobs.require_job(storable_job_id(job_id))
     return {'success': True, 'data': _project(job, args.get('fields'))}
 
 
@@ -119,16 +112,7 @@ def create_job():
 def update_job(job_id):
     """Move a job along its lifecycle; of concurrent moves exactly one wins."""
     args = parse(update_job_args, body_params())
-    try:
-        job = jobs.update_job(job_id, **args) if job_id <= MAX_ID else None
-    except jobs.InvalidTransition as err:
-        raise APIError(409, 'invalid_transition',
-                       f"A job cannot move from '{err.current_status}' to '{args['status']}'.",
-                       current_status=err.current_status) from None
-    except jobs.JobNotFound:
-        job = None
-    if job is None:
-        raise job_not_found()
+    job = jobs.update_job(storable_job_id(job_id), **args)
     return {'success': True, 'data': job}
 
 

@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app, request
 
 from ..auth import require_manager
-from ..errors import APIError
 from ..schemas import (
     MAX_ID,
     check_item_args,
@@ -12,9 +11,9 @@ from ..schemas import (
     record_item_args,
     record_items_args,
 )
-from ..services import audit, jobs
+from ..services import audit
 from ..services import processed_items as items
-from . import audited, body_params, page_headers, parse
+from . import audited, body_params, page_headers, parse, storable_job_id
 from .idempotent import idempotent
 
 bp = Blueprint('processed_items', __name__)
@@ -42,19 +41,12 @@ def check_item():
 def record_items(job_id):
     """Record one processed item (201; 409 if known) or a batch of up to 1000 (repeats skipped)."""
     params = body_params()
-    try:
-        if 'items' in params:
-            batch = parse(record_items_args, params)['items']
-            created, skipped = items.record_items(_existing_id(job_id), batch)
-            return {'success': True, 'created': len(created), 'skipped': skipped,
-                    'data': created}
-        record = items.record_item(_existing_id(job_id), parse(record_item_args, params))
-        return {'success': True, 'data': record}, 201
-    except jobs.JobNotFound:
-        raise APIError(404, 'job_not_found', 'Job not found.') from None
-    except items.AlreadyProcessed as err:
-        raise APIError(409, 'already_processed', 'This item was already processed.',
-                       existing=err.existing) from None
+    if 'items' in params:
+        batch = parse(record_items_args, params)['items']
+        created, skipped = items.record_items(storable_job_id(job_id), batch)
+        return {'success': True, 'created': len(created), 'skipped': skipped, 'data': created}
+    record = items.record_item(storable_job_id(job_id), parse(record_item_args, params))
+    return {'success': True, 'data': record}, 201
 
 
 @bp.delete('/processed-items/<int:item_id>')
@@ -62,12 +54,9 @@ def delete_item(item_id):
     """Delete one record, so that its item is processed again."""
     received = body_params()
     parse(delete_item_args, received)
-    try:
-        with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as operation:
-            items.delete_item(item_id if item_id <= MAX_ID else 0)
-            operation.progress(processed_items=1)
-    except items.ProcessedItemNotFound:
-        raise APIError(404, 'processed_item_not_found', 'Processed item not found.') from None
+    with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as operation:
+        items.delete_item(item_id if item_id <= MAX_ID else 0)
+        operation.progress(processed_items=1)
     return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
             'id': item_id}
 
@@ -86,10 +75,3 @@ def clear_items():
     return {'success': True, 'data': None,
             'message': f'Deleted {deleted} deduplication tracking records.',
             'items_deleted': deleted}
-
-
-def _existing_id(job_id):
-    """Ids too large to store cannot name a job."""
-    if job_id > MAX_ID:
-        raise jobs.JobNotFound(job_id)
-    return job_id

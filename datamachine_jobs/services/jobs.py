@@ -3,21 +3,9 @@ from peewee import fn
 
 from .. import statuses
 from ..db import database
+from ..exceptions import InvalidTransition, JobNotFound
 from ..models import Job, timestamp_text, utcnow
 from ..schemas import JOB_KEYS
-
-
-class JobNotFound(LookupError):
-    """No job has this id."""
-
-
-class InvalidTransition(Exception):
-    """The job's current status does not allow the requested move."""
-
-    def __init__(self, current_status):
-        super().__init__(current_status)
-        self.current_status = current_status
-
 
 COLUMNS = ', '.join(JOB_KEYS)  # selected as raw SQL: rows come back in JOB_KEYS order
 
@@ -59,7 +47,7 @@ def update_job(job_id, status, error_message=None):
     One conditional UPDATE decides, so of concurrent moves of one job exactly one wins and the
     others raise InvalidTransition (this is how a runner claims a pending job).
     """
-    status = statuses.canonical(status)
+    requested, status = status, statuses.canonical(status)
     base = statuses.base_status(status)
     now = utcnow()
     values = {Job.status: status}
@@ -77,5 +65,5 @@ def update_job(job_id, status, error_message=None):
                                          Job.base_status.in_(sources)).execute()
     job = require_job(job_id)
     if not moved:
-        raise InvalidTransition(job['status'])
+        raise InvalidTransition(job['status'], requested)
     return job

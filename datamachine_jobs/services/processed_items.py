@@ -10,6 +10,7 @@ import hashlib
 from peewee import SQL, fn
 
 from ..db import database, is_mysql
+from ..exceptions import AlreadyProcessed, ProcessedItemNotFound
 from ..models import ProcessedItem, utcnow
 from .batches import delete_in_batches
 from .jobs import require_job
@@ -19,18 +20,6 @@ ITEM_FIELDS = (ProcessedItem.id, ProcessedItem.flow_step_id, ProcessedItem.sourc
 ITEM_KEYS = tuple(field.name for field in ITEM_FIELDS)
 IDENTITY = ('flow_step_id', 'source_type', 'item_identifier')
 CLEAR_COLUMNS = {'pipeline': ProcessedItem.pipeline_id, 'flow': ProcessedItem.flow_id}
-
-
-class ProcessedItemNotFound(LookupError):
-    """No processed item has this id."""
-
-
-class AlreadyProcessed(Exception):
-    """The item was recorded before; `existing` is that record."""
-
-    def __init__(self, existing):
-        super().__init__(existing['id'])
-        self.existing = existing
 
 
 def _records(query):

@@ -1,0 +1,26 @@
+"""What the data operations refuse to do, as exceptions of the domain. errors.py maps each to the
+API's error envelope in one table, so that views raise or return and never translate."""
+
+
+class JobNotFound(LookupError):
+    """No job has this id."""
+
+
+class ProcessedItemNotFound(LookupError):
+    """No processed item has this id."""
+
+
+class InvalidTransition(Exception):
+    """The job's current status does not allow the requested move."""
+
+    def __init__(self, current_status, target):
+        super().__init__(current_status, target)
+        self.current_status, self.target = current_status, target
+
+
+class AlreadyProcessed(Exception):
+    """The item was recorded before; `existing` is that record."""
+
+    def __init__(self, existing):
+        super().__init__(existing['id'])
+        self.existing = existing
