@@ -28,7 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench import datasets  # noqa: E402
-from datamachine_jobs import API_PREFIX, create_app, db  # noqa: E402
+from datamachine_jobs import create_app, db  # noqa: E402
+from datamachine_jobs.vocabulary import API_PREFIX  # noqa: E402
 
 RESULTS = os.path.join(ROOT, 'bench', 'results')
 SCENARIOS = [

@@ -7,7 +7,8 @@ import secrets
 from flask import Flask, g
 from werkzeug.routing import IntegerConverter
 
-API_PREFIX = '/wp-json/datamachine/v1'
+from .vocabulary import API_PREFIX
+
 MAX_BODY_BYTES = 1024 * 1024
 
 

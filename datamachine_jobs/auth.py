@@ -4,15 +4,13 @@
 429 means too many failures of this login from this address (services/throttle.py).
 """
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
 from flask_httpauth import HTTPBasicAuth
 
 from . import metrics, passwords
-from .db import database
 from .errors import APIError
-from .models import TIMESTAMP_FORMAT, AppPassword, timestamp_text
+from .services import accounts
 
 REALM = 'datamachine'
 MANAGE_OPTIONS = 'manage_options'
@@ -25,15 +23,8 @@ CAPABILITIES = {
     'subscriber': (),
 }
 ROLES = tuple(CAPABILITIES)
-# last_used_at/last_ip are written at most this often per password, so reads stay reads.
-TOUCH_INTERVAL = timedelta(minutes=1)
 TOO_MANY_FAILURES = 'too_many_auth_failures'
 
-# Every request runs this, so it is SQL text rather than an ORM query built each time.
-LIVE_PASSWORDS_SQL = (
-    'SELECT p.id, p.name, p.digest, p.last_used_at, u.id, u.username, u.role '
-    'FROM datamachine_app_passwords p JOIN datamachine_users u ON u.id = p.user_id '
-    'WHERE (u.username = {mark} OR u.email = {mark}) AND p.revoked_at IS NULL')
 
 auth = HTTPBasicAuth(realm=REALM)
 
@@ -58,10 +49,10 @@ def verify_password(login, password):
     if len(passwords.normalise(password)) != passwords.LENGTH:
         return None
     candidate = passwords.digest(password, current_app.config['PASSWORD_DIGEST_KEY'])
-    rows = database.execute_sql(LIVE_PASSWORDS_SQL.format(mark=database.param), (login, login))
-    for password_id, name, stored, last_used_at, user_id, username, role in rows.fetchall():
+    for password_id, name, stored, last_used_at, user_id, username, role in (
+            accounts.live_passwords(login)):
         if passwords.matches(stored, candidate):
-            _record_use(password_id, timestamp_text(last_used_at))
+            accounts.record_use(password_id, last_used_at, request.remote_addr)
             return Principal(user_id, username, role, password_id, name)
     return None
 
@@ -75,19 +66,6 @@ def _refuse_while_throttled(login):
         raise APIError(429, TOO_MANY_FAILURES,
                        'Too many failed authentication attempts. Try again later.',
                        {'Retry-After': str(wait)})
-
-
-def _record_use(password_id, last_used_at):
-    """Note when and from where a password was used, unless that was done under a minute ago."""
-    now = datetime.now(UTC)
-    threshold = (now - TOUCH_INTERVAL).strftime(TIMESTAMP_FORMAT)
-    if last_used_at is not None and last_used_at > threshold:
-        return
-    (AppPassword
-     .update(last_used_at=now, last_ip=request.remote_addr)
-     .where(AppPassword.id == password_id,
-            AppPassword.last_used_at.is_null() | (AppPassword.last_used_at <= threshold))
-     .execute())
 
 
 @auth.get_user_roles

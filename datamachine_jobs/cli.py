@@ -9,14 +9,15 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 
-from . import API_PREFIX, create_app, db, passwords
+from . import create_app, db, passwords
 from .auth import ROLES
 from .config import ConfigError
 from .errors import invalid_params
 from .models import Job, User
-from .schemas import JOB_KEYS, MAX_ID, job_list_args
+from .schemas import job_list_args
 from .services import accounts, audit, clearing, jobs, listing, processed_items
 from .services import seed as seeding
+from .vocabulary import API_PREFIX, AUDIT_ACTIONS, ITEMS_CLEAR, JOB_KEYS, JOBS_CLEAR, MAX_ID
 
 
 def with_database(check_migrations=True):
@@ -191,7 +192,7 @@ def jobs_show(job_id):
 def jobs_clear(clear_type, cleanup_processed):
     """Delete all or the failed jobs, as DELETE /jobs does."""
     parameters = {'type': clear_type, 'cleanup_processed': cleanup_processed}
-    with audit.recorded(audit.JOBS_CLEAR, parameters, audit.cli_actor(), clearing.job_bound(),
+    with audit.recorded(JOBS_CLEAR, parameters, audit.cli_actor(), clearing.job_bound(),
                         ('jobs', 'processed_items')) as operation:
         clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
                             current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
@@ -212,7 +213,7 @@ items_cli = AppGroup('processed-items', help='Manage deduplication records.')
 def items_clear(clear_type, target_id):
     """Delete every record of a pipeline or a flow, as DELETE /processed-items does."""
     parameters = {'clear_type': clear_type, 'target_id': target_id}
-    with audit.recorded(audit.ITEMS_CLEAR, parameters, audit.cli_actor(),
+    with audit.recorded(ITEMS_CLEAR, parameters, audit.cli_actor(),
                         processed_items.item_bound(), ('processed_items',)) as operation:
         processed_items.clear_items(clear_type, target_id,
                                     current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
@@ -224,7 +225,7 @@ audit_cli = AppGroup('audit', help='Read the audit log of destructive calls.')
 
 
 @audit_cli.command('list')
-@click.option('--action', type=click.Choice(audit.ACTIONS), help='Only this action.')
+@click.option('--action', type=click.Choice(AUDIT_ACTIONS), help='Only this action.')
 @click.option('--username', help='Only this user.')
 @click.option('--limit', type=click.IntRange(1, 10000), default=50, show_default=True)
 @click.option('--json', 'as_json', is_flag=True, help='Print one JSON record per line.')

@@ -20,7 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from . import statuses
 from .db import DATABASE_ERRORS, database
-from .services.listing import index_hint
+from .services import gauges
 
 REQUESTS = Counter('datamachine_http_requests', 'HTTP requests answered.',
                    ['route', 'method', 'status'])
@@ -33,10 +33,6 @@ AUTH_FAILURES = Counter('datamachine_auth_failures', 'Requests refused by authen
                         'wrong credentials) or authorisation (missing capability).', ['reason'])
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-JOBS_BY_STATUS_SQL = ('SELECT base_status, COALESCE(SUM(n), 0) FROM datamachine_job_counts '
-                      'GROUP BY base_status')
-
-
 class DatabaseCollector:
     """Gauges read from the database per scrape: jobs by base status (from the counts the
     database keeps) and the age of the oldest pending job (the one with the smallest id, one index
@@ -47,12 +43,8 @@ class DatabaseCollector:
                                'scrape (1) or not (0).')
         try:
             with database.connection_context():
-                counts = dict(database.execute_sql(JOBS_BY_STATUS_SQL).fetchall())
-                oldest = database.execute_sql(
-                    f'SELECT created_at FROM datamachine_jobs'
-                    f'{index_hint("job_id", status=(statuses.PENDING,))} '
-                    f'WHERE base_status = {database.param} ORDER BY job_id LIMIT 1',
-                    (statuses.PENDING,)).fetchone()
+                counts = gauges.jobs_by_status()
+                oldest = gauges.oldest_pending_created_at()
         except DATABASE_ERRORS:
             up.add_metric([], 0)
             yield up
@@ -66,7 +58,7 @@ class DatabaseCollector:
         yield jobs
         yield GaugeMetricFamily('datamachine_oldest_pending_job_age_seconds',
                                 'Age of the oldest pending job (0 when none is pending).',
-                                value=_age(oldest[0]) if oldest else 0)
+                                value=0 if oldest is None else _age(oldest))
 
 
 def _age(created_at):

@@ -14,8 +14,7 @@ from peewee import (
 )
 
 from .db import database
-
-TIMESTAMP_FORMAT = '%Y-%m-%d %H:%M:%S'
+from .vocabulary import TIMESTAMP_FORMAT
 
 
 def utcnow():

@@ -10,7 +10,6 @@ from importlib.metadata import version
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from . import API_PREFIX
 from .schemas import answers, headers
 from .schemas.audit import AuditListArgs
 from .schemas.fields import GLOBAL_PARAMS
@@ -30,6 +29,7 @@ from .schemas.processed_items import (
     RecordItemArgs,
     RecordItemsArgs,
 )
+from .vocabulary import API_PREFIX
 
 # Werkzeug's int converter: digits only; ids too large to store name nothing (404).
 JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True,

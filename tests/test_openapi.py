@@ -10,10 +10,10 @@ from marshmallow import ValidationError
 from openapi_spec_validator import validate
 from support import API, matches_pattern
 
-from datamachine_jobs import API_PREFIX
 from datamachine_jobs.schemas import headers
 from datamachine_jobs.schemas.audit import AuditListArgs
 from datamachine_jobs.schemas.jobs import ClearJobsArgs, JobListArgs
+from datamachine_jobs.vocabulary import API_PREFIX
 
 
 def test_document_is_valid_and_lists_every_route(app, client):

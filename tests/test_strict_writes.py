@@ -6,8 +6,8 @@ import re
 import pytest
 from support import API, count_rows, insert_items, insert_job
 
-from datamachine_jobs import API_PREFIX
 from datamachine_jobs.models import AuditRecord, Job, ProcessedItem
+from datamachine_jobs.vocabulary import API_PREFIX
 
 WRITING = {'POST', 'PUT', 'PATCH', 'DELETE'}
 # A valid request for each writing route, so that only the unknown key can make it fail.

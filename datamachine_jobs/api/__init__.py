@@ -12,9 +12,9 @@ from .. import metrics
 from ..auth import auth
 from ..errors import APIError, invalid_params
 from ..exceptions import JobNotFound
-from ..schemas import MAX_ID
 from ..schemas.fields import Received
 from ..services import audit, idempotency
+from ..vocabulary import MAX_ID
 
 FORM_TYPES = ('', 'application/x-www-form-urlencoded')
 

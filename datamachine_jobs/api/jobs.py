@@ -7,7 +7,6 @@ from .. import cursors, statuses
 from ..auth import require_manager
 from ..errors import APIError
 from ..schemas import (
-    JOB_KEYS,
     clear_jobs_args,
     create_job_args,
     job_args,
@@ -16,7 +15,8 @@ from ..schemas import (
     update_job_args,
 )
 from ..schemas.jobs import JobFilterArgs
-from ..services import audit, clearing, jobs, listing, summary
+from ..services import clearing, jobs, listing, summary
+from ..vocabulary import JOB_KEYS, JOBS_CLEAR
 from . import audited, body_params, page_headers, parse, storable_job_id
 from .idempotent import idempotent
 
@@ -130,7 +130,7 @@ def clear_jobs():
         return {'success': True, 'dry_run': True, 'jobs_matched': matched,
                 'processed_items_matched': items,
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
-    with audited(audit.JOBS_CLEAR, received, clearing.job_bound, CLEARED_TABLES) as operation:
+    with audited(JOBS_CLEAR, received, clearing.job_bound, CLEARED_TABLES) as operation:
         clearing.clear_jobs(failed_only, args['cleanup_processed'],
                             current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
                             operation.progress, **scope)

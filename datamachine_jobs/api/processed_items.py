@@ -3,7 +3,6 @@ from flask import Blueprint, current_app, request
 
 from ..auth import require_manager
 from ..schemas import (
-    MAX_ID,
     check_item_args,
     clear_items_args,
     delete_item_args,
@@ -11,8 +10,8 @@ from ..schemas import (
     record_item_args,
     record_items_args,
 )
-from ..services import audit
 from ..services import processed_items as items
+from ..vocabulary import ITEM_DELETE, ITEMS_CLEAR, MAX_ID
 from . import audited, body_params, page_headers, parse, storable_job_id
 from .idempotent import idempotent
 
@@ -54,7 +53,7 @@ def delete_item(item_id):
     """Delete one record, so that its item is processed again."""
     received = body_params()
     parse(delete_item_args, received)
-    with audited(audit.ITEM_DELETE, {**received, 'id': item_id}) as operation:
+    with audited(ITEM_DELETE, {**received, 'id': item_id}) as operation:
         items.delete_item(item_id if item_id <= MAX_ID else 0)
         operation.progress(processed_items=1)
     return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
@@ -67,7 +66,7 @@ def clear_items():
     """Delete every record of a pipeline or a flow (made before the request began)."""
     received = body_params()
     args = parse(clear_items_args, received)
-    with audited(audit.ITEMS_CLEAR, received, items.item_bound, ('processed_items',)) as operation:
+    with audited(ITEMS_CLEAR, received, items.item_bound, ('processed_items',)) as operation:
         items.clear_items(args['clear_type'], args['target_id'],
                           current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
                           operation.progress)

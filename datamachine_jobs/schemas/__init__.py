@@ -1,8 +1,6 @@
 """marshmallow schemas for query arguments and request bodies, one instance of each, built once."""
 from .audit import AuditListArgs
-from .fields import MAX_ID
 from .jobs import (
-    JOB_KEYS,
     ClearJobsArgs,
     CreateJobArgs,
     JobArgs,
@@ -19,7 +17,7 @@ from .processed_items import (
     RecordItemsArgs,
 )
 
-__all__ = ['JOB_KEYS', 'MAX_ID', 'audit_list_args', 'check_item_args', 'clear_items_args',
+__all__ = ['audit_list_args', 'check_item_args', 'clear_items_args',
            'clear_jobs_args', 'create_job_args', 'delete_item_args', 'item_list_args',
            'job_args', 'job_list_args', 'record_item_args', 'record_items_args', 'summary_args',
            'update_job_args']

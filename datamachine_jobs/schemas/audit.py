@@ -1,8 +1,8 @@
 """Parameters of GET /audit."""
 from marshmallow import fields, validate
 
-from ..services.audit import ACTIONS
-from .fields import MAX_ID, ArgsSchema, QueryInteger, text_field
+from ..vocabulary import AUDIT_ACTIONS, MAX_ID
+from .fields import ArgsSchema, QueryInteger, text_field
 
 
 class AuditListArgs(ArgsSchema):
@@ -13,5 +13,5 @@ class AuditListArgs(ArgsSchema):
     offset = QueryInteger(load_default=0, validate=validate.Range(
         min=0, max=MAX_ID, error=f'offset must be an integer from 0 to {MAX_ID}.'))
     action = fields.String(validate=validate.OneOf(
-        ACTIONS, error=f'action must be one of: {", ".join(ACTIONS)}.'))
+        AUDIT_ACTIONS, error=f'action must be one of: {", ".join(AUDIT_ACTIONS)}.'))
     username = text_field('username', 60)

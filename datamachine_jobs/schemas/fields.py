@@ -12,8 +12,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from .. import statuses
-
-MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it is bad input, not a miss
+from ..vocabulary import MAX_ID
 
 
 def _any_case(word):

@@ -1,8 +1,8 @@
 """Parameters of the jobs routes."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ..vocabulary import JOB_KEYS, MAX_ID
 from .fields import (
-    MAX_ID,
     TIME_HELP,
     Age,
     ArgsSchema,
@@ -17,9 +17,6 @@ from .fields import (
     status_list_field,
 )
 
-# The job object's keys, in the contract's order.
-JOB_KEYS = ('job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at',
-            'error_message')
 ORDERBY_COLUMNS = JOB_KEYS[:-1]
 ORDERBY_PREFIX = 'j.'  # the plugin's SQL-aliased spelling, accepted as the same column
 GROUP_BY = ('flow_id', 'pipeline_id')

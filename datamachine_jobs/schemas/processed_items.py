@@ -1,7 +1,8 @@
 """Parameters of the processed-items routes."""
 from marshmallow import Schema, fields, validate
 
-from .fields import MAX_ID, ArgsSchema, BodyArgs, QueryInteger, StrictSchema, id_field, text_field
+from ..vocabulary import MAX_ID
+from .fields import ArgsSchema, BodyArgs, QueryInteger, StrictSchema, id_field, text_field
 
 MAX_ITEM_IDENTIFIER = 4096
 MAX_BATCH = 1000

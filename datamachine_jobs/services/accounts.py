@@ -1,10 +1,42 @@
 """Users and their application passwords."""
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from peewee import IntegrityError
 
 from .. import passwords
-from ..models import AppPassword, User, utcnow
+from ..db import database
+from ..models import AppPassword, User, timestamp_text, utcnow
+from ..vocabulary import TIMESTAMP_FORMAT
+
+# last_used_at/last_ip are written at most this often per password, so reads stay reads.
+TOUCH_INTERVAL = timedelta(minutes=1)
+# Every request runs this, so it is SQL text rather than an ORM query built each time.
+LIVE_PASSWORDS_SQL = (
+    'SELECT p.id, p.name, p.digest, p.last_used_at, u.id, u.username, u.role '
+    'FROM datamachine_app_passwords p JOIN datamachine_users u ON u.id = p.user_id '
+    'WHERE (u.username = {mark} OR u.email = {mark}) AND p.revoked_at IS NULL')
+
+
+def live_passwords(login):
+    """(password id, name, digest, last used, user id, username, role) of every unrevoked
+    application password of the user with this username or email."""
+    rows = database.execute_sql(LIVE_PASSWORDS_SQL.format(mark=database.param), (login, login))
+    return [(password_id, name, digest, timestamp_text(last_used_at), *user)
+            for password_id, name, digest, last_used_at, *user in rows.fetchall()]
+
+
+def record_use(password_id, last_used_at, remote_addr):
+    """Note when and from where a password was used, unless that was done under a minute ago."""
+    now = datetime.now(UTC)
+    threshold = (now - TOUCH_INTERVAL).strftime(TIMESTAMP_FORMAT)
+    if last_used_at is not None and last_used_at > threshold:
+        return
+    (AppPassword
+     .update(last_used_at=now, last_ip=remote_addr)
+     .where(AppPassword.id == password_id,
+            AppPassword.last_used_at.is_null() | (AppPassword.last_used_at <= threshold))
+     .execute())
 
 
 class AccountError(ValueError):

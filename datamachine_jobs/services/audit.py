@@ -13,11 +13,6 @@ from ..models import AuditRecord
 from . import locks
 
 log = logging.getLogger(__name__)
-# The destructive calls, by the name their records carry.
-JOBS_CLEAR = 'jobs.clear'
-ITEMS_CLEAR = 'processed_items.clear'
-ITEM_DELETE = 'processed_items.delete'
-ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
 STARTED, COMPLETED, FAILED, INTERRUPTED = 'started', 'completed', 'failed', 'interrupted'
 KEYS = ('id', 'created_at', 'action', 'via', 'username', 'app_password', 'remote_addr',
         'request_id', 'process', 'parameters', 'outcome', 'rows_deleted')

@@ -13,7 +13,8 @@ import orjson
 from peewee import IntegrityError
 
 from ..db import database
-from ..models import TIMESTAMP_FORMAT, IdempotencyKey
+from ..models import IdempotencyKey
+from ..vocabulary import TIMESTAMP_FORMAT
 from . import locks
 
 KEPT_HEADERS = ('Location',)

@@ -5,7 +5,7 @@ from .. import statuses
 from ..db import database
 from ..exceptions import InvalidTransition, JobNotFound
 from ..models import Job, timestamp_text, utcnow
-from ..schemas import JOB_KEYS
+from ..vocabulary import JOB_KEYS
 
 COLUMNS = ', '.join(JOB_KEYS)  # selected as raw SQL: rows come back in JOB_KEYS order
 

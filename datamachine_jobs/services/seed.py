@@ -15,7 +15,8 @@ from peewee import fn
 
 from .. import statuses
 from ..db import database, is_mysql
-from ..models import TIMESTAMP_FORMAT, Job, ProcessedItem
+from ..models import Job, ProcessedItem
+from ..vocabulary import TIMESTAMP_FORMAT
 from .counting import add_counts, deferred_counting
 
 PIPELINES = 20

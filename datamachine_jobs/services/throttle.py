@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from time import time
 
 from ..db import database, is_mysql
-from ..models import TIMESTAMP_FORMAT, AuthFailure
+from ..models import AuthFailure
+from ..vocabulary import TIMESTAMP_FORMAT
 
 # Longer values are cut to the columns' lengths; no login is longer than an email (100).
 ADDRESS_LENGTH = 45

@@ -1,0 +1,19 @@
+"""The words every layer shares: where the API lives, the job object's keys, the largest storable
+id, the timestamp format and the audit log's actions. It imports nothing, so that no module has
+to import a higher layer to get a constant."""
+
+API_PREFIX = '/wp-json/datamachine/v1'
+
+# The job object's keys, in the contract's order.
+JOB_KEYS = ('job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at',
+            'error_message')
+
+MAX_ID = 2**63 - 1  # BIGINT: anything larger cannot be stored, so it names nothing
+
+TIMESTAMP_FORMAT = '%Y-%m-%d %H:%M:%S'  # UTC, as the API writes times
+
+# The destructive calls, by the name their audit records carry.
+JOBS_CLEAR = 'jobs.clear'
+ITEMS_CLEAR = 'processed_items.clear'
+ITEM_DELETE = 'processed_items.delete'
+AUDIT_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
