@@ -40,7 +40,7 @@ accesslog = None
 logconfig_dict = {
     'version': 1,
     'disable_existing_loggers': False,
-    'formatters': {'json': {'()': 'datamachine_jobs.observe.JsonLines'}},
+    'formatters': {'json': {'()': 'datamachine_jobs.request_log.JsonLines'}},
     'handlers': {'stderr': {'class': 'logging.StreamHandler', 'formatter': 'json',
                             'stream': 'ext://sys.stderr'}},
     'root': {'level': 'INFO', 'handlers': []},

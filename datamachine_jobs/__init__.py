@@ -20,7 +20,7 @@ def create_app(overrides=None):
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, db, observe
+    from . import cli, db, request_log
     from .api.audit_log import bp as audit_bp
     from .api.docs import bp as docs_bp
     from .api.jobs import bp as jobs_bp
@@ -63,7 +63,7 @@ def create_app(overrides=None):
         db.release(failed=g.pop('database_failed', False))
 
     register_error_handlers(app, config.retry_after)
-    observe.init_app(app)
+    request_log.init_app(app)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
     app.register_blueprint(audit_bp, url_prefix=API_PREFIX)

@@ -10,7 +10,7 @@ from importlib.metadata import version
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from .schemas import answers, headers
+from .schemas import headers, responses
 from .schemas.audit import AuditListArgs
 from .schemas.fields import GLOBAL_PARAMS
 from .schemas.jobs import (
@@ -84,13 +84,13 @@ OPERATIONS = {
     '/jobs': {
         'get': Operation(
             'list_jobs', 'List jobs: filters, sorting, offset or cursor pages, exact totals.',
-            JobListArgs, answers={200: answers.JobList},
+            JobListArgs, answers={200: responses.JobList},
             headers={200: {**PAGE_HEADERS, 'Link': {
                 'description': 'The next page, `<url>; rel="next"`, unless this is the last.',
                 'schema': {'type': 'string'}}}}),
         'post': Operation(
             'create_job', 'Record a new pending job.', body=CreateJobArgs,
-            answers={201: answers.OneJob},
+            answers={201: responses.OneJob},
             headers={201: {'Location': {'description': 'The new job.', 'required': True,
                                         'schema': {'type': 'string', 'format': 'uri-reference'}},
                            **REPLAYED}},
@@ -98,27 +98,27 @@ OPERATIONS = {
         'delete': Operation(
             'clear_jobs', 'Clear all or the failed jobs, optionally by age and scope; dry_run '
             'previews it.', body=ClearJobsArgs,
-            answers={200: {'oneOf': [answers.Cleared, answers.ClearPreview]}},
+            answers={200: {'oneOf': [responses.Cleared, responses.ClearPreview]}},
             headers={200: REPLAYED}),
     },
     '/jobs/summary': {
         'get': Operation(
             'summarize_jobs', 'Counts by base status, success rate and durations, optionally '
-            'per group.', SummaryArgs, answers={200: answers.Summary}),
+            'per group.', SummaryArgs, answers={200: responses.Summary}),
     },
     '/jobs/{job_id}': {
         'get': Operation('get_job', 'One job.', JobArgs,
-                         answers={200: answers.OneJob, 404: None}),
+                         answers={200: responses.OneJob, 404: None}),
         'patch': Operation(
             'update_job', 'Move a job along its lifecycle (one winner among concurrent moves).',
-            body=UpdateJobArgs, answers={200: answers.OneJob, 404: None, 409: None},
+            body=UpdateJobArgs, answers={200: responses.OneJob, 404: None, 409: None},
             headers={200: REPLAYED}),
     },
     '/jobs/{job_id}/processed-items': {
         'post': Operation(
             'record_items', 'Record one processed item, or a batch of up to 1000 as '
             '{"items": [...]}.', body={'oneOf': [RecordItemArgs, RecordItemsArgs]},
-            answers={201: answers.OneItem, 200: answers.ItemBatch, 404: None, 409: None},
+            answers={201: responses.OneItem, 200: responses.ItemBatch, 404: None, 409: None},
             headers={201: REPLAYED, 200: REPLAYED},
             links={201: {'DeleteItem': _links('delete_item',
                                               item_id='$response.body#/data/id')}}),
@@ -126,25 +126,25 @@ OPERATIONS = {
     '/processed-items': {
         'get': Operation(
             'list_items', 'List deduplication records, newest first.', ItemListArgs,
-            answers={200: answers.ItemList}, headers={200: PAGE_HEADERS}),
+            answers={200: responses.ItemList}, headers={200: PAGE_HEADERS}),
         'delete': Operation(
             'clear_items', 'Delete every record of a pipeline or a flow.', body=ClearItemsArgs,
-            answers={200: answers.ItemsCleared}, headers={200: REPLAYED}),
+            answers={200: responses.ItemsCleared}, headers={200: REPLAYED}),
     },
     '/processed-items/check': {
         'get': Operation(
             'check_item', 'Was this item processed by this flow step? One index lookup.',
-            CheckItemArgs, answers={200: answers.ItemCheck}),
+            CheckItemArgs, answers={200: responses.ItemCheck}),
     },
     '/audit': {
         'get': Operation(
             'list_audit', 'Audit records of destructive calls (who, from where, what, rows '
-            'deleted), newest first.', AuditListArgs, answers={200: answers.AuditList},
+            'deleted), newest first.', AuditListArgs, answers={200: responses.AuditList},
             headers={200: PAGE_HEADERS}),
     },
     '/processed-items/{item_id}': {
         'delete': Operation('delete_item', 'Delete one deduplication record.',
-                            answers={200: answers.ItemDeleted, 404: None}),
+                            answers={200: responses.ItemDeleted, 404: None}),
     },
 }
 
@@ -241,7 +241,7 @@ def build():
     spec.components.security_scheme('basicAuth', {'type': 'http', 'scheme': 'basic'})
     for name, (description, error_headers) in ERROR_RESPONSES.items():
         response = {'description': description,
-                    'content': {'application/json': {'schema': answers.Error}}}
+                    'content': {'application/json': {'schema': responses.Error}}}
         spec.components.response(name, {**response, 'headers': error_headers}
                                   if error_headers else response)
     # Writing routes refuse unknown keys; a batch's records do not take the global ones either.
@@ -251,7 +251,8 @@ def build():
         spec.components.schema(schema.__name__, {'additionalProperties': False,
                                                  'patternProperties': GLOBAL_KEYS},
                                schema=schema)
-    for schema in (answers.Cleared, answers.ClearPreview, answers.OneItem, answers.ItemBatch):
+    for schema in (responses.Cleared, responses.ClearPreview, responses.OneItem,
+                   responses.ItemBatch):
         spec.components.schema(schema.__name__, schema=schema)
     for path, methods in OPERATIONS.items():
         spec.path(path=path, operations={

@@ -18,7 +18,7 @@ LAYERS = (
     {'db'},
     {'models'},
     {'schemas', 'services'},
-    {'errors', 'metrics', 'auth', 'observe', 'openapi'},
+    {'errors', 'metrics', 'auth', 'request_log', 'openapi'},
     {'api', 'cli', 'startup'},
 )
 SIBLINGS_APART = {'schemas', 'services'}

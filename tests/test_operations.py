@@ -22,7 +22,7 @@ from support import (
 
 from datamachine_jobs import db
 from datamachine_jobs.models import AppPassword, Job
-from datamachine_jobs.observe import JsonLines
+from datamachine_jobs.request_log import JsonLines
 
 
 def test_healthz_needs_neither_credentials_nor_database(tmp_path):
