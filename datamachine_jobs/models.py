@@ -1,4 +1,11 @@
-"""peewee models; field names are the JSON names. The schema itself comes from migrations/."""
+"""peewee models; field names are the JSON names.
+
+They describe every table and index the migrations in migrations/ create (tests/test_migrations.py
+holds them to it), but never create anything: the schema comes from the migrations only. Indexes
+declared in `Meta.indexes` are named as peewee names them, after the lower-cased class name (which
+is why the classes keep the names the migrations' frozen models had); indexes that later
+migrations added carry the name the migration gave them.
+"""
 from datetime import UTC, datetime
 
 from peewee import (
@@ -75,12 +82,54 @@ class Job(BaseModel):
 
     class Meta:
         table_name = 'datamachine_jobs'
+        indexes = (
+            (('base_status', 'job_id'), False),
+            (('status', 'job_id'), False),
+            (('pipeline_id', 'job_id'), False),
+            (('flow_id', 'job_id'), False),
+            (('started_at', 'job_id'), False),
+            (('completed_at', 'job_id'), False),
+            (('pipeline_id', 'base_status', 'job_id'), False),
+            (('flow_id', 'base_status', 'job_id'), False),
+        )
+
+
+Job.add_index(Job.base_status, Job.completed_at, Job.job_id,
+              name='datamachine_jobs_base_status_completed_at_job_id')  # added by 0003
+
+
+class JobCount(BaseModel):
+    """How many jobs have one (pipeline_id, flow_id, status): kept by triggers on
+    datamachine_jobs, or by bulk writers that defer them (services.counting)."""
+
+    pipeline_id = BigIntegerField()
+    flow_id = BigIntegerField()
+    status = CharField(max_length=100)
+    base_status = CharField(max_length=100, null=True)  # generated, as in datamachine_jobs
+    n = BigIntegerField()
+
+    class Meta:
+        table_name = 'datamachine_job_counts'
+        primary_key = CompositeKey('pipeline_id', 'flow_id', 'status')
+        indexes = ((('flow_id',), False), (('base_status',), False))
+
+
+class CountDeferral(BaseModel):
+    """SQLite only: a row here, inside a writer's transaction, stops the count triggers for it
+    (MySQL uses a session variable instead, and has no such table)."""
+
+    id = IntegerField(primary_key=True)
+
+    class Meta:
+        table_name = 'datamachine_count_deferrals'
 
 
 class ProcessedItem(BaseModel):
     """A deduplication record: this item from this source was processed by this flow step.
 
-    No foreign key to jobs: the records outlive their jobs on purpose.
+    No foreign key to jobs: the records outlive their jobs on purpose. On MySQL the unique key is
+    on `item_key`, a generated hash of the three identifying columns (see migration 0001), which
+    this model leaves out.
     """
 
     id = BigAutoField()
@@ -94,6 +143,16 @@ class ProcessedItem(BaseModel):
 
     class Meta:
         table_name = 'datamachine_processed_items'
+        indexes = (
+            (('flow_step_id', 'source_type', 'item_identifier'), True),
+            (('job_id',), False),
+            (('flow_id',), False),
+            (('pipeline_id',), False),
+        )
+
+
+ProcessedItem.add_index(ProcessedItem.source_type,
+                        name='datamachine_processed_items_source_type')  # added by 0002
 
 
 class User(BaseModel):
@@ -152,6 +211,7 @@ class AuditRecord(BaseModel):
 
     class Meta:
         table_name = 'datamachine_audit_log'
+        indexes = ((('action', 'id'), False), (('username', 'id'), False))
 
 
 class IdempotencyKey(BaseModel):
@@ -169,6 +229,7 @@ class IdempotencyKey(BaseModel):
 
     class Meta:
         table_name = 'datamachine_idempotency_keys'
+        indexes = ((('user_id', 'idempotency_key'), True), (('expires_at',), False))
 
 
 class AuthFailure(BaseModel):

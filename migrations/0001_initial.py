@@ -20,6 +20,8 @@ from peewee import (
     TextField,
 )
 
+from datamachine_jobs.migrating import steps
+
 BASE_STATUS_SQL = {
     'sqlite': "GENERATED ALWAYS AS (CASE WHEN instr(status, ' - ') > 0 "
               "THEN substr(status, 1, instr(status, ' - ') - 1) ELSE status END) STORED",
@@ -124,7 +126,7 @@ def models_for(db):
 
 
 def up(migrator, db):
-    db.create_tables(models_for(db))
+    steps.create_tables(db, models_for(db))
 
 
 def down(migrator, db):

@@ -7,15 +7,10 @@ A writer defers counting for its own transaction only:
 - MySQL: the session variable @datamachine_defer_counts, set and cleared around the batch.
 Every other writer, this service's or not, still counts through the triggers.
 """
-import importlib.util
-import os
-
 from peewee import MySQLDatabase
 
-_spec = importlib.util.spec_from_file_location(
-    'counts_0004', os.path.join(os.path.dirname(__file__), '0004_job_counts.py'))
-counts = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(counts)
+from datamachine_jobs.migrating import job_counts as counts
+from datamachine_jobs.migrating import steps
 
 SQLITE_GUARD = 'NOT EXISTS (SELECT 1 FROM datamachine_count_deferrals)'
 MYSQL_GUARD = '@datamachine_defer_counts IS NULL'
@@ -48,22 +43,16 @@ def guarded_triggers(dialect):
     ]
 
 
-def _replace_triggers(db, statements):
-    for name in counts.TRIGGERS:
-        db.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
-    for statement in statements:
-        db.execute_sql(statement)
-
-
 def up(migrator, db):
     dialect = 'mysql' if isinstance(db, MySQLDatabase) else 'sqlite'
     if dialect == 'sqlite':
-        db.execute_sql('CREATE TABLE datamachine_count_deferrals (id INTEGER PRIMARY KEY)')
-    _replace_triggers(db, guarded_triggers(dialect))
+        db.execute_sql('CREATE TABLE IF NOT EXISTS datamachine_count_deferrals '
+                       '(id INTEGER PRIMARY KEY)')
+    counts.replace_triggers(db, guarded_triggers(dialect))
 
 
 def down(migrator, db):
     dialect = 'mysql' if isinstance(db, MySQLDatabase) else 'sqlite'
-    _replace_triggers(db, counts.trigger_sql(dialect))
+    counts.replace_triggers(db, counts.trigger_sql(dialect))
     if dialect == 'sqlite':
-        db.execute_sql('DROP TABLE datamachine_count_deferrals')
+        steps.drop_table(db, 'datamachine_count_deferrals')

@@ -2,6 +2,8 @@
 line), written before the first row is deleted and completed after the last."""
 from peewee import SQL, BigAutoField, CharField, DateTimeField, Model, MySQLDatabase, TextField
 
+from datamachine_jobs.migrating import steps
+
 MYSQL_TABLE_SETTINGS = ['ENGINE=InnoDB', 'DEFAULT CHARSET=utf8mb4', 'COLLATE=utf8mb4_unicode_ci']
 
 
@@ -27,8 +29,8 @@ def up(migrator, db):
             table_settings = MYSQL_TABLE_SETTINGS if mysql else []
             indexes = ((('action', 'id'), False), (('username', 'id'), False))
 
-    db.create_tables([AuditRecord])
+    steps.create_tables(db, [AuditRecord])
 
 
 def down(migrator, db):
-    db.execute_sql('DROP TABLE datamachine_audit_log')
+    steps.drop_table(db, 'datamachine_audit_log')

@@ -13,6 +13,8 @@ from peewee import (
     TextField,
 )
 
+from datamachine_jobs.migrating import steps
+
 
 class MediumTextField(TextField):
     field_type = 'MEDIUMTEXT'  # an answer of a batch of 1000 records outgrows TEXT's 64 KiB
@@ -40,14 +42,13 @@ def up(migrator, db):
             table_settings = MYSQL_TABLE_SETTINGS if mysql else []
             indexes = ((('user_id', 'idempotency_key'), True), (('expires_at',), False))
 
-    db.create_tables([IdempotencyKey])
-    migrator.migrate(
-        migrator.add_column('datamachine_audit_log', 'bound', BigIntegerField(null=True)),
-        migrator.add_column('datamachine_audit_log', 'process', CharField(max_length=100,
-                                                                          null=True)))
+    steps.create_tables(db, [IdempotencyKey])
+    steps.add_column(migrator, db, 'datamachine_audit_log', 'bound', BigIntegerField(null=True))
+    steps.add_column(migrator, db, 'datamachine_audit_log', 'process',
+                     CharField(max_length=100, null=True))
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column('datamachine_audit_log', 'process'),
-                     migrator.drop_column('datamachine_audit_log', 'bound'))
-    db.execute_sql('DROP TABLE datamachine_idempotency_keys')
+    steps.drop_column(migrator, db, 'datamachine_audit_log', 'process')
+    steps.drop_column(migrator, db, 'datamachine_audit_log', 'bound')
+    steps.drop_table(db, 'datamachine_idempotency_keys')

@@ -3,6 +3,8 @@ worker on every host counts towards the same limit. Rows of ended windows are de
 service goes, so the table holds about one window of failures."""
 from peewee import SQL, CharField, DateTimeField, IntegerField, Model, MySQLDatabase
 
+from datamachine_jobs.migrating import steps
+
 MYSQL_TABLE_SETTINGS = ['ENGINE=InnoDB', 'DEFAULT CHARSET=utf8mb4', 'COLLATE=utf8mb4_unicode_ci']
 
 
@@ -24,8 +26,8 @@ def up(migrator, db):
             constraints = [SQL('PRIMARY KEY (window_start, remote_addr, username)')]
             without_rowid = not mysql
 
-    db.create_tables([AuthFailure])
+    steps.create_tables(db, [AuthFailure])
 
 
 def down(migrator, db):
-    db.execute_sql('DROP TABLE datamachine_auth_failures')
+    steps.drop_table(db, 'datamachine_auth_failures')

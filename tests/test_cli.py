@@ -147,6 +147,40 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
         drop()
 
 
+def test_db_status_and_downgrade(backend, tmp_path):
+    url, drop = fresh_database_url(backend, tmp_path)
+    app = make_app(url)
+    try:
+        runner = app.test_cli_runner()
+
+        def run(*args, exit_code=0):
+            result = runner.invoke(args=['db', *args])
+            assert result.exit_code == exit_code, result.output
+            return result.output
+
+        assert run('status', exit_code=1) == ALL_APPLIED.replace('applied', 'pending')
+        run('upgrade')
+        assert run('status') == ALL_APPLIED
+
+        assert 'Aborted!' in run('downgrade', '6', exit_code=1)  # not confirmed: nothing happens
+        assert run('status') == ALL_APPLIED
+        assert run('downgrade', '6', '--yes') == ('reverted 0008_auth_failures\n'
+                                                  'reverted 0007_idempotency\n')
+        assert run('status', exit_code=1) == (
+            ALL_APPLIED.replace('applied 0007', 'pending 0007')
+            .replace('applied 0008', 'pending 0008'))
+        assert run('downgrade', '6', '--yes') == 'Nothing to revert.\n'
+        assert 'there is no migration 0042' in run('downgrade', '42', '--yes', exit_code=2)
+        assert run('downgrade', '0', '--yes') == ''.join(
+            f'reverted {line.split()[1]}\n' for line in reversed(ALL_APPLIED.splitlines())
+            if line.split()[1] < '0007')
+        assert run('status', exit_code=1) == ALL_APPLIED.replace('applied', 'pending')
+        assert run('upgrade') == ALL_APPLIED
+    finally:
+        close_pool(app)
+        drop()
+
+
 def test_console_script(tmp_path):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}',
            'DATAMACHINE_SECRET_KEY': SECRET}

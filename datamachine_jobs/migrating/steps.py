@@ -1,0 +1,52 @@
+"""Schema steps that skip what is already done, so that a migration can run again after failing
+part-way: MariaDB commits each DDL statement on its own, so a failed migration leaves its first
+steps in place without a history row, and the next `db upgrade` runs it again from the start."""
+from peewee import sort_models
+from playhouse.migrate import make_index_name
+
+
+def index_names(db, table):
+    return {index.name for index in db.get_indexes(table)}
+
+
+def column_names(db, table):
+    return {column.name for column in db.get_columns(table)}
+
+
+def create_tables(db, models):
+    """Create each model's table and its indexes, the ones missing only.
+
+    peewee's own `create_tables` skips every index of a table that exists on MySQL (which has no
+    CREATE INDEX IF NOT EXISTS), so a table created before a failure would stay without them.
+    """
+    for model in sort_models(models):
+        model._schema.create_table(safe=True)
+        present = index_names(db, model._meta.table_name)
+        for index in model._meta.fields_to_index():
+            if index._name not in present:
+                db.execute(model._schema._create_index(index, safe=False))
+
+
+def drop_table(db, table):
+    db.execute_sql(f'DROP TABLE IF EXISTS {table}')
+
+
+def add_index(migrator, db, table, columns, unique=False):
+    """Add the index peewee names after `table` and `columns`, unless it exists."""
+    if make_index_name(table, columns) not in index_names(db, table):
+        migrator.migrate(migrator.add_index(table, columns, unique))
+
+
+def drop_index(migrator, db, table, name):
+    if name in index_names(db, table):
+        migrator.migrate(migrator.drop_index(table, name))
+
+
+def add_column(migrator, db, table, name, field):
+    if name not in column_names(db, table):
+        migrator.migrate(migrator.add_column(table, name, field))
+
+
+def drop_column(migrator, db, table, name):
+    if name in column_names(db, table):
+        migrator.migrate(migrator.drop_column(table, name))
