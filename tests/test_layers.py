@@ -14,7 +14,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # but not each other. The package root (create_app) is above them all.
 LAYERS = (
     {'vocabulary', 'statuses', 'exceptions', 'config', 'cursors', 'passwords', 'jsonio',
-     'client'},
+     'client', 'migrating'},
     {'db'},
     {'models'},
     {'schemas', 'services'},
