@@ -94,4 +94,6 @@ def auth_error(status):
     raise error
 
 
-require_manager = auth.login_required(role=MANAGE_OPTIONS)
+def protect(blueprint):
+    """Require an administrator's application password on every route of `blueprint`."""
+    blueprint.before_request(auth.login_required(role=MANAGE_OPTIONS)(lambda: None))

@@ -11,6 +11,7 @@ import orjson
 from flask import g, request
 
 from . import metrics
+from .auth import auth
 
 log = logging.getLogger('datamachine_jobs.requests')
 # An incoming X-Request-ID is kept when it is this tame (it goes into logs), else replaced.
@@ -61,7 +62,7 @@ def _finish(response):
     duration = time.perf_counter() - g.get('started', time.perf_counter())
     route = request.url_rule.rule if request.url_rule else 'unmatched'
     method = request.method if request.method in METHODS else 'other'
-    principal = g.get('flask_httpauth_user')
+    principal = auth.current_user()
     response.headers['X-Request-ID'] = g.get('request_id', '')
     metrics.REQUESTS.labels(route, method, response.status_code).inc()
     metrics.LATENCY.labels(route, method).observe(duration)

@@ -1,13 +1,13 @@
 """The audit log route: who deleted what."""
 from flask import Blueprint, request
 
-from ..auth import require_manager
+from ..auth import protect
 from ..schemas import audit_list_args
 from ..services import audit
 from . import page_headers, parse
 
 bp = Blueprint('audit', __name__)
-bp.before_request(require_manager(lambda: None))
+protect(bp)
 
 
 @bp.get('/audit')

@@ -1,11 +1,9 @@
 """The jobs routes: parse -> service -> respond."""
-from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, request, url_for
 
-from .. import cursors, statuses
-from ..auth import require_manager
-from ..errors import APIError
+from .. import statuses
+from ..auth import protect
 from ..schemas import (
     clear_jobs_args,
     create_job_args,
@@ -17,13 +15,13 @@ from ..schemas import (
 from ..schemas.jobs import JobFilterArgs
 from ..services import clearing, jobs, listing, summary
 from ..vocabulary import JOB_KEYS, JOBS_CLEAR
-from . import audited, body_params, page_headers, parse, storable_job_id
+from . import audited, body_params, page_headers, paging, parse, storable_job_id
 from .idempotent import idempotent
 
 bp = Blueprint('jobs', __name__)
-bp.before_request(require_manager(lambda: None))
+protect(bp)
 
-FILTERS = tuple(JobFilterArgs._declared_fields)
+FILTERS = tuple(JobFilterArgs().fields)
 CLEAR_SCOPE = ('older_than', 'pipeline_id', 'flow_id')
 CLEARED_TABLES = ('jobs', 'processed_items')
 
@@ -35,28 +33,6 @@ def _project(job, keys):
     return {key: job[key] for key in JOB_KEYS if key in keys}
 
 
-def _bad_cursor(message):
-    return APIError(400, 'rest_invalid_param', 'Invalid parameter(s): cursor',
-                    params={'cursor': message})
-
-
-def _resume(args, filters):
-    """Read a cursor back into its ordering and position; it must belong to this query."""
-    try:
-        state = cursors.decode(args['cursor'], current_app.config['CURSOR_KEY'])
-        orderby, order, position = state['o'], state['d'], (state['v'], state['i'])
-    except (cursors.InvalidCursor, KeyError):
-        raise _bad_cursor('cursor must be a next_cursor value from an earlier answer, '
-                          'unchanged.') from None
-    if state.get('f') != cursors.fingerprint(filters):
-        raise _bad_cursor('cursor belongs to a query with other filters: repeat the filters '
-                          'of the request that gave it.')
-    for name, value in (('orderby', orderby), ('order', order)):
-        if request.args.get(name) and args[name] != value:
-            raise _bad_cursor(f'cursor continues a listing with {name}={value}.')
-    return orderby, order, position
-
-
 @bp.get('/jobs')
 def list_jobs():
     """List jobs matching the filters, by offset or cursor, with exact totals."""
@@ -64,20 +40,14 @@ def list_jobs():
     filters = {name: args[name] for name in FILTERS if name in args}
     orderby, order, after = args['orderby'], args['order'], None
     if 'cursor' in args:
-        orderby, order, after = _resume(args, filters)
+        orderby, order, after = paging.resume(args, filters)
     per_page = args['per_page']
     page, total, more = listing.list_jobs(orderby, order, per_page, args['offset'], after,
                                           **filters)
     headers = page_headers(total, per_page)
     next_cursor = None
     if more:
-        last = page[-1]
-        next_cursor = cursors.encode({'o': orderby, 'd': order, 'v': last[orderby],
-                                      'i': last['job_id'], 'f': cursors.fingerprint(filters)},
-                                     current_app.config['CURSOR_KEY'])
-        query = {k: v for k, v in request.args.items() if k not in ('cursor', 'offset')}
-        headers['Link'] = f'<{request.path}?{urlencode({**query, "cursor": next_cursor})}>; ' \
-                          'rel="next"'
+        next_cursor, headers['Link'] = paging.next_page(page[-1], orderby, order, filters)
     body = {'success': True, 'data': [_project(job, args.get('fields')) for job in page],
             'total': total, 'per_page': per_page, 'offset': args['offset'],
             'next_cursor': next_cursor}

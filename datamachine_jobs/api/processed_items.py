@@ -1,7 +1,7 @@
 """The processed-items routes: the deduplication records of flow steps."""
 from flask import Blueprint, current_app, request
 
-from ..auth import require_manager
+from ..auth import protect
 from ..schemas import (
     check_item_args,
     clear_items_args,
@@ -16,7 +16,7 @@ from . import audited, body_params, page_headers, parse, storable_job_id
 from .idempotent import idempotent
 
 bp = Blueprint('processed_items', __name__)
-bp.before_request(require_manager(lambda: None))
+protect(bp)
 
 
 @bp.get('/processed-items')
