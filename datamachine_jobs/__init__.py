@@ -1,10 +1,8 @@
 """datamachine-jobs: monitor and clean up workflow executions over HTTP."""
 import dataclasses
 import hashlib
-import os
-import secrets
 
-from flask import Flask, g
+from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from .vocabulary import API_PREFIX
@@ -26,7 +24,7 @@ def create_app(overrides=None):
     from .api.jobs import bp as jobs_bp
     from .api.operations import bp as operations_bp
     from .api.processed_items import bp as processed_items_bp
-    from .config import Config
+    from .config import Config, digest_key, instance_database_url
     from .errors import register_error_handlers
     from .jsonio import OrjsonProvider
     from .services.throttle import FailureThrottle
@@ -44,7 +42,7 @@ def create_app(overrides=None):
     app.config['IDEMPOTENCY_TTL'] = config.idempotency_ttl
     app.extensions['datamachine_throttle'] = FailureThrottle(config.auth_failure_limit,
                                                              config.auth_failure_window)
-    app.config['PASSWORD_DIGEST_KEY'] = _digest_key(config.secret_key, app.instance_path)
+    app.config['PASSWORD_DIGEST_KEY'] = digest_key(config.secret_key, app.instance_path)
     app.config['CURSOR_KEY'] = hashlib.blake2b(b'cursor', key=app.config['PASSWORD_DIGEST_KEY'],
                                                digest_size=32).digest()
     app.json = OrjsonProvider(app)
@@ -54,14 +52,7 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops,
                                 x_proto=config.proxy_hops)
 
-    app.extensions['datamachine_database'] = db.bind(
-        config.database_url or _default_database_url(app.instance_path))
-
-    @app.teardown_request
-    def close_database(exc):
-        """Give the connection back to the pool, or drop it if the database failed under it."""
-        db.release(failed=g.pop('database_failed', False))
-
+    db.init_app(app, config.database_url or instance_database_url(app.instance_path))
     register_error_handlers(app, config.retry_after)
     request_log.init_app(app)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
@@ -78,36 +69,3 @@ class AsciiIntegerConverter(IntegerConverter):
     takes any script's digits, so /jobs/\u0663, ARABIC-INDIC DIGIT THREE, was job 3)."""
 
     regex = '[0-9]+'
-
-
-def _default_database_url(instance_path):
-    os.makedirs(instance_path, exist_ok=True)
-    return 'sqlite:///' + os.path.join(instance_path, 'datamachine.db')
-
-
-def _digest_key(secret, instance_path):
-    """The application-password digest key: from the setting, else a secret in the instance folder.
-
-    Hashing the secret gives a 32-byte key whatever its length (BLAKE2b keys stop at 64 bytes).
-    """
-    if secret is None:
-        secret = _instance_secret(os.path.join(instance_path, 'secret_key'))
-    return hashlib.sha256(secret.encode()).digest()
-
-
-def _instance_secret(path):
-    """Read the generated secret, creating it once; a hard link publishes it whole, so concurrent
-    workers all end up with the same one."""
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        draft = f'{path}.{os.getpid()}'
-        with open(draft, 'w', opener=lambda p, flags: os.open(p, flags, 0o600)) as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
-    with open(path) as fh:
-        return fh.read().strip()

@@ -2,7 +2,9 @@
 
 Every variable is listed in docs/deploy.md's configuration table with the same default.
 """
+import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 
 
@@ -59,3 +61,37 @@ def _int_setting(environ, name, default, maximum=None, minimum=1):
         limit = f' up to {maximum}' if maximum else ''
         raise ConfigError(f'{name} must be {kind}{limit}, got {raw!r}')
     return int(raw)
+
+
+def instance_database_url(instance_path):
+    """The default database: an SQLite file in the Flask instance folder."""
+    os.makedirs(instance_path, exist_ok=True)
+    return 'sqlite:///' + os.path.join(instance_path, 'datamachine.db')
+
+
+def digest_key(secret, instance_path):
+    """The application-password digest key: from the setting, else a secret in the instance folder.
+
+    Hashing the secret gives a 32-byte key whatever its length (BLAKE2b keys stop at 64 bytes).
+    """
+    if secret is None:
+        secret = _instance_secret(os.path.join(instance_path, 'secret_key'))
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def _instance_secret(path):
+    """Read the generated secret, creating it once; a hard link publishes it whole, so concurrent
+    workers all end up with the same one."""
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        draft = f'{path}.{os.getpid()}'
+        with open(draft, 'w', opener=lambda p, flags: os.open(p, flags, 0o600)) as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    with open(path) as fh:
+        return fh.read().strip()

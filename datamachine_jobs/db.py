@@ -5,6 +5,7 @@ import time
 from typing import NamedTuple
 from urllib.parse import urlparse
 
+from flask import g
 from peewee import SQL, DatabaseError, DatabaseProxy, InterfaceError, MySQLDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
@@ -125,6 +126,16 @@ def bind(url):
     target = connect_url(url)
     database.initialize(target)
     return target
+
+
+def init_app(app, url):
+    """Bind the database of `url` for `app`, and give each request's connection back when the
+    request ends (to the pool, or dropped when the database failed under it)."""
+    app.extensions['datamachine_database'] = bind(url)
+
+    @app.teardown_request
+    def close_database(exc):
+        release(failed=g.pop('database_failed', False))
 
 
 def migrations_dir():
