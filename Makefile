@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-tools lint migrate bench bench-10m bench-workers bench-tools clean
+.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-tools clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ run: migrate
 
 test: install test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The in-process suite only: no gunicorn, nginx or schemathesis (tests marked slow).
+test-fast: install
+	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_ARGS)
 
 # The end-to-end tests run Debian's nginx (and curl and openssl) in front of gunicorn.
 test-tools:

@@ -4,6 +4,7 @@ MySQL/MariaDB (a uniquely named database, dropped at the end). An unreachable My
 import os
 
 import pytest
+from hypothesis import settings
 from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
 
 from datamachine_jobs import db
@@ -16,6 +17,11 @@ from datamachine_jobs.models import (
     ProcessedItem,
     User,
 )
+
+# In CI Hypothesis draws the same examples every run, so that a red build is reproducible.
+settings.register_profile('ci', derandomize=True, database=None)
+if os.environ.get('CI'):
+    settings.load_profile('ci')
 
 CHECKOUT_INSTANCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                  'instance')

@@ -8,6 +8,8 @@ import sys
 import pytest
 from support import API, SECRET, free_port, fresh_database_url, wait_until_up
 
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, 'tests', 'fuzz')
 # Per operation, beyond the coverage phase's own cases; about a minute per backend on 2 cores.

@@ -15,6 +15,8 @@ from datamachine_jobs import db
 from datamachine_jobs.models import AuditRecord, Job
 from datamachine_jobs.services import seed
 
+pytestmark = pytest.mark.slow
+
 TESTS = os.path.dirname(os.path.abspath(__file__))
 JOBS = 3000
 # The clearing process: the real app, deleting two jobs per transaction so that it is still at

@@ -32,6 +32,8 @@ from datamachine_jobs import db
 from datamachine_jobs.models import AppPassword, AuditRecord, IdempotencyKey, Job, ProcessedItem
 from datamachine_jobs.services import seed
 
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
 EXAMPLES = os.path.join(ROOT, 'tests', 'data', 'spec_curl_examples.txt')

@@ -13,6 +13,8 @@ from support import API, SECRET, create_account, free_port, insert_job, wait_unt
 from datamachine_jobs import db
 from datamachine_jobs.services import seed
 
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPARED_HEADERS = ('Content-Type', 'X-WP-Total', 'X-WP-TotalPages', 'WWW-Authenticate', 'Allow')
 
