@@ -61,6 +61,13 @@ class APIError(Exception):
         return jsonify(body), self.status, self.headers
 
 
+def key_in_use(retry_after):
+    """The answer to a repeat of a request whose clear, holding its Idempotency-Key, still runs."""
+    return APIError(409, 'idempotency_key_in_use', 'The request with this Idempotency-Key is '
+                    'still running; repeat it later for its answer.',
+                    {'Retry-After': str(retry_after)})
+
+
 def invalid_params(schema, err):
     """Translate a marshmallow ValidationError into the WordPress-style 400 answer."""
     messages = err.messages

@@ -5,12 +5,12 @@ from math import ceil
 from urllib.parse import parse_qsl
 
 import orjson
-from flask import g, request
+from flask import current_app, g, request
 from marshmallow import ValidationError
 
 from .. import metrics
 from ..auth import auth
-from ..errors import APIError, invalid_params
+from ..errors import APIError, invalid_params, key_in_use
 from ..exceptions import JobNotFound
 from ..schemas.fields import Received
 from ..services import audit, idempotency
@@ -87,8 +87,7 @@ def audited(action, parameters, bound_of=lambda: None, tables=()):
     if claimed is not None and claimed.audit_id is not None:
         operation = audit.resume(claimed.audit_id)
         if operation is None:  # not while this request holds the key; said rather than assumed
-            raise APIError(409, 'idempotency_key_in_use', 'The request with this '
-                           'Idempotency-Key is still running; repeat it later for its answer.')
+            raise key_in_use(current_app.config['RETRY_AFTER'])
     else:
         principal = auth.current_user()
         actor = {'via': 'http', 'username': principal.username,

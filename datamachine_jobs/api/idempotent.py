@@ -9,7 +9,7 @@ from flask import current_app, g, make_response, request
 
 from ..auth import auth
 from ..db import database
-from ..errors import APIError
+from ..errors import APIError, key_in_use
 from ..schemas.headers import IDEMPOTENCY_KEY as HEADER
 from ..schemas.headers import MAX_KEY, REPLAYED, idempotency_key
 from ..services import idempotency
@@ -69,9 +69,7 @@ def _repeat(used):
         raise APIError(422, 'idempotency_key_reused', f'This {HEADER} was sent before with '
                        'another request; use a new key for a new request.')
     if used.answer is None:
-        raise APIError(409, 'idempotency_key_in_use', f'The request with this {HEADER} is still '
-                       'running; repeat it later for its answer.',
-                       {'Retry-After': str(current_app.config['RETRY_AFTER'])})
+        raise key_in_use(current_app.config['RETRY_AFTER'])
     status, body, headers = used.answer
     return body, status, {**headers, REPLAYED: 'true'}
 
