@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask_httpauth import HTTPBasicAuth
 
 from . import metrics, passwords
+from .config import settings
 from .errors import APIError
 from .services import accounts
 
@@ -48,7 +49,7 @@ def verify_password(login, password):
     _refuse_while_throttled(login)
     if len(passwords.normalise(password)) != passwords.LENGTH:
         return None
-    candidate = passwords.digest(password, current_app.config['PASSWORD_DIGEST_KEY'])
+    candidate = passwords.digest(password, settings().password_key)
     for password_id, name, stored, last_used_at, user_id, username, role in (
             accounts.live_passwords(login)):
         if passwords.matches(stored, candidate):

@@ -5,14 +5,13 @@ import functools
 import click
 import orjson
 import peewee
-from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 from playhouse.migrations import MigrationError
 
 from . import create_app, db, passwords
 from .auth import ROLES
-from .config import ConfigError
+from .config import ConfigError, settings
 from .errors import invalid_params
 from .models import Job, User
 from .schemas import job_list_args
@@ -114,7 +113,7 @@ passwords_cli = AppGroup('app-passwords', help='Manage application passwords.')
 def app_passwords_create(username, name):
     """Create an application password; it is printed once, on the last line."""
     record, plain = accounts.create_app_password(
-        username, name, current_app.config['PASSWORD_DIGEST_KEY'])
+        username, name, settings().password_key)
     click.echo(f'Created application password {name!r} for {username!r} (uuid {record.uuid}).')
     click.echo('It is shown only this once:')
     click.echo(passwords.grouped(plain))
@@ -165,7 +164,7 @@ def demo_command(username, count, url):
     if User.get_or_none(User.username == username) is None:
         accounts.create_user(username, 'administrator')
         _, plain = accounts.create_app_password(
-            username, 'demo', current_app.config['PASSWORD_DIGEST_KEY'])
+            username, 'demo', settings().password_key)
         credentials = f'{username}:{passwords.grouped(plain)}'
         click.echo(f'Created administrator {username!r}. Its application password, shown once:')
         click.echo(f'    {passwords.grouped(plain)}')
@@ -232,7 +231,7 @@ def jobs_clear(clear_type, cleanup_processed):
     with audit.recorded(JOBS_CLEAR, parameters, audit.cli_actor(), clearing.job_bound(),
                         ('jobs', 'processed_items')) as operation:
         clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
-                            current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                            settings().clear_batch_size, operation.bound,
                             operation.progress)
     click.echo(f"Deleted {operation.rows['jobs']} jobs and "
                f"{operation.rows['processed_items']} processed items.")
@@ -253,7 +252,7 @@ def items_clear(clear_type, target_id):
     with audit.recorded(ITEMS_CLEAR, parameters, audit.cli_actor(),
                         processed_items.item_bound(), ('processed_items',)) as operation:
         processed_items.clear_items(clear_type, target_id,
-                                    current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                                    settings().clear_batch_size, operation.bound,
                                     operation.progress)
     click.echo(f"Deleted {operation.rows['processed_items']} deduplication tracking records.")
 

@@ -2,10 +2,14 @@
 
 Every variable is listed in docs/deploy.md's configuration table with the same default.
 """
+import dataclasses
+import functools
 import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+
+from flask import current_app
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,25 @@ class Config:
     auth_failure_limit: int = 20
     # Seconds of that window; windows are fixed, so a count starts again at each window's start.
     auth_failure_window: int = 300
+
+    def resolved(self, instance_path):
+        """These settings with the instance-folder defaults filled in (database file, secret)."""
+        return dataclasses.replace(
+            self,
+            database_url=self.database_url or instance_database_url(instance_path),
+            secret_key=self.secret_key or _instance_secret(os.path.join(instance_path,
+                                                                        'secret_key')))
+
+    @functools.cached_property
+    def password_key(self):
+        """The application-password digest key: 32 bytes whatever the secret's length (BLAKE2b
+        keys stop at 64 bytes)."""
+        return hashlib.sha256(self.secret_key.encode()).digest()
+
+    @functools.cached_property
+    def cursor_key(self):
+        """The key that signs paging cursors, derived so it never equals the password key."""
+        return hashlib.blake2b(b'cursor', key=self.password_key, digest_size=32).digest()
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -69,14 +92,9 @@ def instance_database_url(instance_path):
     return 'sqlite:///' + os.path.join(instance_path, 'datamachine.db')
 
 
-def digest_key(secret, instance_path):
-    """The application-password digest key: from the setting, else a secret in the instance folder.
-
-    Hashing the secret gives a 32-byte key whatever its length (BLAKE2b keys stop at 64 bytes).
-    """
-    if secret is None:
-        secret = _instance_secret(os.path.join(instance_path, 'secret_key'))
-    return hashlib.sha256(secret.encode()).digest()
+def settings():
+    """The running app's settings (create_app puts them there)."""
+    return current_app.extensions['datamachine_config']
 
 
 def _instance_secret(path):

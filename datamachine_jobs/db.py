@@ -1,7 +1,6 @@
 """The database handle: unbound at import, bound at startup from a peewee db_url."""
 import os
 import sys
-import time
 from typing import NamedTuple
 from urllib.parse import urlparse
 
@@ -9,14 +8,10 @@ from flask import g
 from peewee import SQL, DatabaseError, DatabaseProxy, InterfaceError, MySQLDatabase, fn
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
-from playhouse.pool import MaxConnectionsExceeded, PooledSqliteDatabase, _PooledMySQLDatabase
-
-try:  # mysqlclient, a C driver: reads rows several times faster than the pure-Python PyMySQL
-    import MySQLdb
-except ImportError:
-    MySQLdb = None
+from playhouse.pool import MaxConnectionsExceeded
 
 from .config import ConfigError
+from .peewee_internals import MySQLPool, SqliteFilePool
 
 database = DatabaseProxy()
 
@@ -33,8 +28,6 @@ SQLITE_DEFAULTS = {
     'stale_timeout': 300,
     'check_same_thread': False,  # a pooled connection serves one thread at a time, any thread
 }
-# The pool pings a connection before handing it out, so a restarted server is survived.
-RECENTLY_USED = 1.0  # seconds: a pooled MySQL connection younger than this is not pinged
 MYSQL_DEFAULTS = {
     'charset': 'utf8mb4',
     'connect_timeout': 5,
@@ -43,65 +36,6 @@ MYSQL_DEFAULTS = {
     'stale_timeout': 300,
     'timeout': 10,
 }
-
-
-class SqliteFilePool(PooledSqliteDatabase):
-    """Pooled SQLite connections that are dropped once their file is moved, deleted or replaced
-    (a restore from backup), so the service reopens the real file, or answers 503 while there
-    is none, instead of going on with a ghost. One stat() per check-out."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._files = {}
-
-    def _file(self):
-        try:
-            found = os.stat(self.database)
-        except OSError:
-            return None
-        return found.st_dev, found.st_ino
-
-    def _add_conn_hooks(self, conn):
-        super()._add_conn_hooks(conn)
-        self._files[id(conn)] = self._file()
-
-    def _is_closed(self, conn):
-        if super()._is_closed(conn):
-            return True
-        if self._files.get(id(conn)) == self._file():
-            return False
-        self._files.pop(id(conn), None)
-        self._close_raw(conn)
-        return True
-
-
-class _PreferMySQLClient(MySQLDatabase):
-    """Connect with mysqlclient when it is installed (peewee would pick PyMySQL first)."""
-
-    def _connect(self):
-        if MySQLdb is None:
-            return super()._connect()
-        return MySQLdb.connect(database=self.database, autocommit=True, **self.connect_params)
-
-
-class MySQLPool(_PooledMySQLDatabase, _PreferMySQLClient):
-    """Pooled MySQL connections on the fastest driver installed, without the two round trips per
-    request of the stock pool: no ROLLBACK at check-in (connections run in autocommit mode and
-    peewee refuses to close one inside a transaction), and no ping for a connection back from use
-    less than a second ago (one that failed is dropped instead of returned, see `discard`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._returned = {}
-
-    def _can_reuse(self, conn):
-        self._returned[id(conn)] = time.monotonic()
-        return True
-
-    def _is_closed(self, conn):
-        if time.monotonic() - self._returned.get(id(conn), float('-inf')) < RECENTLY_USED:
-            return False
-        return super()._is_closed(conn)
 
 
 def connect_url(url):

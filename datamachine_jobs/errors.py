@@ -7,16 +7,15 @@ import re
 
 import peewee
 from flask import g, jsonify
-from marshmallow import fields
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
+from .config import settings
 from .exceptions import AlreadyProcessed, InvalidTransition, JobNotFound, ProcessedItemNotFound
+from .schemas.fields import Missing
 
 log = logging.getLogger(__name__)
 MARKUP = re.compile(r'<[^>]+>')
-
-REQUIRED_MESSAGE = fields.Field.default_error_messages['required']
 
 # MySQL/MariaDB error numbers that mean "not reachable now, try again": connection refused, lost
 # or gone, server shutting down, too many connections, lock wait timeout, deadlock.
@@ -61,18 +60,17 @@ class APIError(Exception):
         return jsonify(body), self.status, self.headers
 
 
-def key_in_use(retry_after):
+def key_in_use():
     """The answer to a repeat of a request whose clear, holding its Idempotency-Key, still runs."""
     return APIError(409, 'idempotency_key_in_use', 'The request with this Idempotency-Key is '
                     'still running; repeat it later for its answer.',
-                    {'Retry-After': str(retry_after)})
+                    {'Retry-After': str(settings().retry_after)})
 
 
 def invalid_params(schema, err):
     """Translate a marshmallow ValidationError into the WordPress-style 400 answer."""
     messages = err.messages
-    missing = [name for name, msgs in messages.items()
-               if isinstance(msgs, list) and REQUIRED_MESSAGE in msgs]
+    missing = [name for name, msgs in messages.items() if _is_missing(msgs)]
     if missing:
         return APIError(400, 'rest_missing_callback_param',
                         'Missing parameter(s): ' + ', '.join(missing), params=missing)
@@ -96,12 +94,16 @@ def _flatten(messages, prefix=''):
             name = f'{prefix}.{key}' if prefix else key
         if isinstance(value, dict):
             yield from _flatten(value, name)
-        elif prefix and value == [REQUIRED_MESSAGE]:
+        elif prefix and _is_missing(value):
             yield name, f'{name} is required.'
         elif key == '_schema':
             yield name, f'{name} must be an object.'
         else:
             yield name, ' '.join(value)
+
+
+def _is_missing(messages):
+    return isinstance(messages, list) and any(isinstance(m, Missing) for m in messages)
 
 
 def database_unavailable(exc):
@@ -119,7 +121,7 @@ def database_unavailable(exc):
     return any(fragment in text for fragment in SQLITE_UNAVAILABLE)
 
 
-def register_error_handlers(app, retry_after):
+def register_error_handlers(app):
     """Install the handlers that give every error, expected or not, the JSON envelope."""
 
     @app.errorhandler(APIError)
@@ -146,7 +148,7 @@ def register_error_handlers(app, retry_after):
             g.database_failed = True  # its connection is not returned to the pool
             return APIError(503, 'database_unavailable',
                             'The database is unavailable. Try again shortly.',
-                            {'Retry-After': str(retry_after)}).response()
+                            {'Retry-After': str(settings().retry_after)}).response()
         return handle_unexpected(err)
 
     @app.errorhandler(Exception)

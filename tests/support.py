@@ -2,6 +2,7 @@
 scraped metrics."""
 import base64
 import contextlib
+import dataclasses
 import os
 import re
 import socket
@@ -52,6 +53,17 @@ def make_app(url, **overrides):
     return create_app({'database_url': url, 'secret_key': SECRET, 'TESTING': True, **overrides})
 
 
+def settings_of(app):
+    """The settings `app` runs with."""
+    return app.extensions['datamachine_config']
+
+
+def change_settings(monkeypatch, app, **changes):
+    """Change some of `app`'s settings for one test, as if its environment had said so."""
+    monkeypatch.setitem(app.extensions, 'datamachine_config',
+                        dataclasses.replace(settings_of(app), **changes))
+
+
 def close_pool(app):
     database = app.extensions['datamachine_database']
     if hasattr(database, 'close_all'):
@@ -94,7 +106,7 @@ def create_account(app, username, role, email=None):
     with app.app_context(), db.database.connection_context():
         accounts.create_user(username, role, email)
         _, plain = accounts.create_app_password(username, 'tests',
-                                                app.config['PASSWORD_DIGEST_KEY'])
+                                                settings_of(app).password_key)
     return plain
 
 

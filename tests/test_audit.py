@@ -9,6 +9,7 @@ import pytest
 from support import (
     API,
     basic,
+    change_settings,
     count_rows,
     create_account,
     delta,
@@ -106,15 +107,14 @@ REFUSE_DELETE_OF = {
 
 
 def test_a_clear_that_fails_part_way_keeps_the_rows_of_its_committed_batches(
-        app, backend, client, admin):
+        app, backend, client, admin, monkeypatch):
     jobs = [insert_job('failed') for _ in range(5)]
     with db.database.connection_context():
         db.database.execute_sql(REFUSE_DELETE_OF[backend].format(job=jobs[-1]))
-    app.config['CLEAR_BATCH_SIZE'] = 2
+    change_settings(monkeypatch, app, clear_batch_size=2)
     try:
         response = client.delete(f'{API}/jobs', headers=admin, json={'type': 'failed'})
     finally:
-        app.config['CLEAR_BATCH_SIZE'] = 10000
         with db.database.connection_context():
             db.database.execute_sql('DROP TRIGGER refuse_deletes')
     assert response.status_code == 500

@@ -1,6 +1,6 @@
 """Authentication and permission: 401 against 403, application passwords, usage records."""
 import pytest
-from support import API, basic, create_account, insert_job
+from support import API, basic, create_account, insert_job, settings_of
 
 from datamachine_jobs import db, passwords
 from datamachine_jobs.models import AppPassword
@@ -71,7 +71,7 @@ def test_revoked_password_stops_working_and_others_keep_working(client, app):
     first = create_account(app, 'ops', 'administrator')
     with app.app_context(), db.database.connection_context():
         second_record, second = accounts.create_app_password(
-            'ops', 'second', app.config['PASSWORD_DIGEST_KEY'])
+            'ops', 'second', settings_of(app).password_key)
         first_record = AppPassword.get(AppPassword.name == 'tests')
         accounts.revoke_app_password('ops', first_record.uuid)
     assert client.get(f'{API}/jobs', headers=basic('ops', first)).get_json() == INVALID
@@ -83,7 +83,7 @@ def test_stored_password_is_a_keyed_digest(app):
     with db.database.connection_context():
         stored = AppPassword.get().digest
     assert plain not in stored
-    assert stored == passwords.digest(plain, app.config['PASSWORD_DIGEST_KEY'])
+    assert stored == passwords.digest(plain, settings_of(app).password_key)
     assert stored != passwords.digest(plain, b'another key')
 
 

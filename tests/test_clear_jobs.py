@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from support import API, count_rows, insert_items, insert_job
+from support import API, change_settings, count_rows, insert_items, insert_job
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job, ProcessedItem
@@ -70,7 +70,7 @@ def test_clear_on_empty_table(client, admin):
 
 
 def test_clear_works_in_batches(client, admin, app, monkeypatch):
-    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 2)
+    change_settings(monkeypatch, app, clear_batch_size=2)
     for n in range(7):
         insert_items(insert_job('failed' if n % 3 else 'completed'), 1)
     response = clear(client, admin, {'type': 'failed', 'cleanup_processed': True})
@@ -190,7 +190,7 @@ def trigger(app, backend):
 
 def test_interrupted_clear_leaves_no_orphans_and_a_rerun_finishes(
         client, admin, app, monkeypatch, trigger):
-    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 2)
+    change_settings(monkeypatch, app, clear_batch_size=2)
     jobs = [insert_job('failed') for _ in range(6)]
     for job_id in jobs:
         insert_items(job_id, 2)
@@ -221,7 +221,7 @@ def test_interrupted_clear_leaves_no_orphans_and_a_rerun_finishes(
 
 
 def test_job_created_while_a_clear_runs_survives(client, admin, app, monkeypatch, trigger):
-    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 2)
+    change_settings(monkeypatch, app, clear_batch_size=2)
     jobs = [insert_job('completed') for _ in range(5)]
     first_items = insert_items(jobs[0], 1)
     for job_id in jobs[1:]:

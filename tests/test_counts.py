@@ -4,7 +4,7 @@ import random
 import threading
 
 import pytest
-from support import API, insert_job
+from support import API, change_settings, insert_job
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job
@@ -97,7 +97,7 @@ def test_totals_after_a_seed_and_a_batched_clear(client, admin, app, monkeypatch
     """The seed and the clears count in bulk with the triggers deferred: same totals."""
     from datamachine_jobs.services import seed
 
-    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 7)
+    change_settings(monkeypatch, app, clear_batch_size=7)
     insert_job('failed - timeout', pipeline_id=2, flow_id=2)  # counted by the trigger
     with app.app_context(), db.database.connection_context():
         seed.seed(300, rng_seed=5)

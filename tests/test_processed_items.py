@@ -1,6 +1,6 @@
 """The processed-items routes: record, check, list, delete and clear deduplication records."""
 import pytest
-from support import API, count_rows, insert_job
+from support import API, change_settings, count_rows, insert_job
 
 from datamachine_jobs import db
 from datamachine_jobs.models import ProcessedItem
@@ -202,7 +202,7 @@ def test_delete_one(client, admin, job):
                                                       ('pipeline', 5, {'p6f60'}),
                                                       ('flow', 7, {'p5f42', 'p5f43', 'p6f60'})])
 def test_clear_by_flow_or_pipeline(client, admin, app, monkeypatch, clear_type, target, left):
-    monkeypatch.setitem(app.config, 'CLEAR_BATCH_SIZE', 2)
+    change_settings(monkeypatch, app, clear_batch_size=2)
     for pipeline_id, flow_id in [(5, 42), (5, 43), (6, 60)]:
         job_id = insert_job(pipeline_id=pipeline_id, flow_id=flow_id)
         record(client, admin, job_id, {'items': [item(f'p{pipeline_id}f{flow_id}#{n}')

@@ -5,15 +5,16 @@ import functools
 import hashlib
 
 import orjson
-from flask import current_app, g, make_response, request
+from flask import g, make_response, request
 
 from ..auth import auth
+from ..config import settings
 from ..db import database
 from ..errors import APIError, key_in_use
 from ..schemas.headers import IDEMPOTENCY_KEY as HEADER
 from ..schemas.headers import MAX_KEY, REPLAYED, idempotency_key
 from ..services import idempotency
-from . import body_params
+from .params import body_params
 
 
 def idempotent(operation=False):
@@ -28,7 +29,7 @@ def idempotent(operation=False):
             if key is None:
                 return view(**view_args)
             args = (auth.current_user().user_id, key, _fingerprint(),
-                    current_app.config['IDEMPOTENCY_TTL'])
+                    settings().idempotency_ttl)
             idempotency.purge_expired()
             if operation:
                 return _run_operation(view, view_args, *args)
@@ -69,7 +70,7 @@ def _repeat(used):
         raise APIError(422, 'idempotency_key_reused', f'This {HEADER} was sent before with '
                        'another request; use a new key for a new request.')
     if used.answer is None:
-        raise key_in_use(current_app.config['RETRY_AFTER'])
+        raise key_in_use()
     status, body, headers = used.answer
     return body, status, {**headers, REPLAYED: 'true'}
 

@@ -1,9 +1,10 @@
 """The jobs routes: parse -> service -> respond."""
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 
 from .. import statuses
 from ..auth import protect
+from ..config import settings
 from ..schemas import (
     clear_jobs_args,
     create_job_args,
@@ -15,8 +16,10 @@ from ..schemas import (
 from ..schemas.jobs import JobFilterArgs
 from ..services import clearing, jobs, listing, summary
 from ..vocabulary import JOB_KEYS, JOBS_CLEAR
-from . import audited, body_params, page_headers, paging, parse, storable_job_id
+from . import paging
+from .audited import audited
 from .idempotent import idempotent
+from .params import body_params, parse
 
 bp = Blueprint('jobs', __name__)
 protect(bp)
@@ -44,7 +47,7 @@ def list_jobs():
     per_page = args['per_page']
     page, total, more = listing.list_jobs(orderby, order, per_page, args['offset'], after,
                                           **filters)
-    headers = page_headers(total, per_page)
+    headers = paging.page_headers(total, per_page)
     next_cursor = None
     if more:
         next_cursor, headers['Link'] = paging.next_page(page[-1], orderby, order, filters)
@@ -64,7 +67,7 @@ def summarize_jobs():
 def get_job(job_id):
     """Show one job."""
     args = parse(job_args, request.args)
-    job = jobs.require_job(storable_job_id(job_id))
+    job = jobs.require_job(job_id)
     return {'success': True, 'data': _project(job, args.get('fields'))}
 
 
@@ -82,7 +85,7 @@ def create_job():
 def update_job(job_id):
     """Move a job along its lifecycle; of concurrent moves exactly one wins."""
     args = parse(update_job_args, body_params())
-    job = jobs.update_job(storable_job_id(job_id), **args)
+    job = jobs.update_job(job_id, **args)
     return {'success': True, 'data': job}
 
 
@@ -102,7 +105,7 @@ def clear_jobs():
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
     with audited(JOBS_CLEAR, received, clearing.job_bound, CLEARED_TABLES) as operation:
         clearing.clear_jobs(failed_only, args['cleanup_processed'],
-                            current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                            settings().clear_batch_size, operation.bound,
                             operation.progress, **scope)
     rows = operation.rows
     return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': rows['jobs'],

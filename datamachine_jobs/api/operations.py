@@ -2,9 +2,10 @@
 import hmac
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from .. import db, metrics
+from ..config import settings
 from ..errors import APIError
 
 bp = Blueprint('operations', __name__)
@@ -31,7 +32,7 @@ def readyz():
 @bp.get('/metrics')
 def metrics_text():
     """Prometheus metrics, behind a bearer token when DATAMACHINE_METRICS_TOKEN is set."""
-    token = current_app.config['METRICS_TOKEN']
+    token = settings().metrics_token
     if token is not None:
         scheme, _, given = request.headers.get('Authorization', '').partition(' ')
         if scheme.lower() != 'bearer' or not hmac.compare_digest(given.encode(), token.encode()):

@@ -1,7 +1,8 @@
 """The processed-items routes: the deduplication records of flow steps."""
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from ..auth import protect
+from ..config import settings
 from ..schemas import (
     check_item_args,
     clear_items_args,
@@ -11,9 +12,11 @@ from ..schemas import (
     record_items_args,
 )
 from ..services import processed_items as items
-from ..vocabulary import ITEM_DELETE, ITEMS_CLEAR, MAX_ID
-from . import audited, body_params, page_headers, parse, storable_job_id
+from ..vocabulary import ITEM_DELETE, ITEMS_CLEAR
+from .audited import audited
 from .idempotent import idempotent
+from .paging import page_headers
+from .params import body_params, parse
 
 bp = Blueprint('processed_items', __name__)
 protect(bp)
@@ -42,9 +45,9 @@ def record_items(job_id):
     params = body_params()
     if 'items' in params:
         batch = parse(record_items_args, params)['items']
-        created, skipped = items.record_items(storable_job_id(job_id), batch)
+        created, skipped = items.record_items(job_id, batch)
         return {'success': True, 'created': len(created), 'skipped': skipped, 'data': created}
-    record = items.record_item(storable_job_id(job_id), parse(record_item_args, params))
+    record = items.record_item(job_id, parse(record_item_args, params))
     return {'success': True, 'data': record}, 201
 
 
@@ -54,7 +57,7 @@ def delete_item(item_id):
     received = body_params()
     parse(delete_item_args, received)
     with audited(ITEM_DELETE, {**received, 'id': item_id}) as operation:
-        items.delete_item(item_id if item_id <= MAX_ID else 0)
+        items.delete_item(item_id)
         operation.progress(processed_items=1)
     return {'success': True, 'message': 'Deduplication tracking record deleted successfully.',
             'id': item_id}
@@ -68,7 +71,7 @@ def clear_items():
     args = parse(clear_items_args, received)
     with audited(ITEMS_CLEAR, received, items.item_bound, ('processed_items',)) as operation:
         items.clear_items(args['clear_type'], args['target_id'],
-                          current_app.config['CLEAR_BATCH_SIZE'], operation.bound,
+                          settings().clear_batch_size, operation.bound,
                           operation.progress)
     deleted = operation.rows['processed_items']
     return {'success': True, 'data': None,

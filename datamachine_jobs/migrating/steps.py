@@ -4,6 +4,8 @@ steps in place without a history row, and the next `db upgrade` runs it again fr
 from peewee import sort_models
 from playhouse.migrate import make_index_name
 
+from ..peewee_internals import create_index_statement
+
 
 def index_names(db, table):
     return {index.name for index in db.get_indexes(table)}
@@ -23,8 +25,9 @@ def create_tables(db, models):
         model._schema.create_table(safe=True)
         present = index_names(db, model._meta.table_name)
         for index in model._meta.fields_to_index():
-            if index._name not in present:
-                db.execute(model._schema._create_index(index, safe=False))
+            statement, name = create_index_statement(model, index)
+            if name not in present:
+                db.execute(statement)
 
 
 def drop_table(db, table):

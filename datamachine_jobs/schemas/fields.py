@@ -300,7 +300,23 @@ def _plain(data):
     return data.to_dict(flat=True) if hasattr(data, 'to_dict') else data
 
 
-class ArgsSchema(Schema):
+class Missing(str):
+    """The message of a required parameter left out. Its type is the error's kind, so that a
+    missing parameter is told from an invalid one without reading marshmallow's text."""
+
+    def format(self, *args, **kwargs):
+        return self  # marshmallow formats every message; this one keeps its type
+
+
+class Params(Schema):
+    """Base of every parameter schema: a missing required field says so with a `Missing`."""
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.error_messages = {**field_obj.error_messages,
+                                    'required': Missing('Missing data for required field.')}
+
+
+class ArgsSchema(Params):
     """Base for a reading route's parameters: unknown ones are ignored and an empty value means
     unset, as in WordPress."""
 
@@ -316,7 +332,7 @@ class ArgsSchema(Schema):
         return {k: v for k, v in data.items() if v != '' and v is not None}
 
 
-class StrictSchema(Schema):
+class StrictSchema(Params):
     """An object whose unknown keys are refused, each named, rather than ignored: a misspelt
     option (`dryRun`) must never be dropped silently by a route that writes."""
 
@@ -362,6 +378,7 @@ class BodyArgs(StrictSchema):
         return data
 
     def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
         name = field_obj.data_key or field_name
         field_obj.error_messages = {**field_obj.error_messages,
                                     'null': f'{name} must not be null.'}

@@ -12,6 +12,7 @@ from peewee import SQL, fn
 from ..db import database, is_mysql
 from ..exceptions import AlreadyProcessed, ProcessedItemNotFound
 from ..models import ProcessedItem, utcnow
+from ..vocabulary import MAX_ID
 from .batches import delete_in_batches
 from .jobs import require_job
 
@@ -94,8 +95,9 @@ def record_item(job_id, item):
 
 
 def delete_item(item_id):
-    """Delete one record, or raise ProcessedItemNotFound."""
-    if not ProcessedItem.delete().where(ProcessedItem.id == item_id).execute():
+    """Delete one record, or raise ProcessedItemNotFound (also for an id beyond any row's, which
+    the view audits as a failed attempt before it gets here)."""
+    if item_id > MAX_ID or not ProcessedItem.delete().where(ProcessedItem.id == item_id).execute():
         raise ProcessedItemNotFound(item_id)
 
 

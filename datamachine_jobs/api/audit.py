@@ -4,7 +4,8 @@ from flask import Blueprint, request
 from ..auth import protect
 from ..schemas import audit_list_args
 from ..services import audit
-from . import page_headers, parse
+from .paging import page_headers
+from .params import parse
 
 bp = Blueprint('audit', __name__)
 protect(bp)
