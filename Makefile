@@ -24,12 +24,13 @@ run: migrate
 	$(BIN)/datamachine-jobs demo --url http://$(HOST):$(PORT)
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
+# Reports line and branch coverage of datamachine_jobs (setup.cfg's [coverage:*]).
 test: install test-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-# The in-process suite only: no gunicorn, nginx or schemathesis (tests marked slow).
+# The in-process suite only (no servers, processes or load: tests marked slow), on both cores.
 test-fast: install
-	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m 'not slow' -n 2 $(PYTEST_ARGS)
 
 # The end-to-end tests run Debian's nginx (and curl and openssl) in front of gunicorn.
 test-tools:

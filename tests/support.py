@@ -6,6 +6,8 @@ import dataclasses
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -70,24 +72,66 @@ def close_pool(app):
         database.close_all()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+class Listener:
+    """A socket listening on a free loopback port, for a server process to inherit (gunicorn's
+    `fd://`, werkzeug's WERKZEUG_SERVER_FD, nginx's NGINX): no other process can take the port
+    between its choice and the server's start, as one could with a port picked and released."""
+
+    def __init__(self):
+        self.socket = socket.create_server(('127.0.0.1', 0), backlog=128)
+        self.socket.set_inheritable(True)
+        self.port, self.fd = self.socket.getsockname()[1], self.socket.fileno()
+
+    def close(self):
+        self.socket.close()
 
 
-def wait_until_up(url, process, seconds=30):
-    """Wait until a server started as `process` answers `url`, failing if it exits first."""
+def spawn(argv, listeners, **options):
+    """Start a server process that inherits `listeners`, then close this process's copies (so a
+    server that dies leaves nobody listening)."""
+    try:
+        return subprocess.Popen(argv, pass_fds=[listener.fd for listener in listeners],
+                                **options)
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
+def gunicorn_argv(listener, *options):
+    """The command that serves wsgi:app with gunicorn on `listener`."""
+    return [sys.executable, '-m', 'gunicorn', *options, '-b', f'fd://{listener.fd}', 'wsgi:app']
+
+
+def wait_for(condition, what, seconds=30):
+    """Wait until `condition()` is true, failing after `seconds` with what was awaited."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f'waited {seconds} s for {what}')
+        time.sleep(0.02)
+
+
+def wait_until_up(url, process, seconds=30, session=requests):
+    """Wait until a server started as `process` answers `url`, failing if it exits first."""
+
+    def answers():
         if process.poll() is not None:
-            raise AssertionError(f'server exited with {process.returncode}')
+            raise AssertionError(f'{process.args[0]} exited with {process.returncode}')
         try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f'{url} did not answer in {seconds} s')
+            session.get(url, timeout=5)
+        except (requests.ConnectionError, requests.Timeout):
+            # Refused, or (on a socket that was listening before the server started) accepted
+            # but not yet answered.
+            return False
+        return True
+
+    wait_for(answers, f'{url} to answer', seconds)
+
+
+def job_ids(response):
+    """The ids of the jobs a successful GET /jobs answered, in order."""
+    assert response.status_code == 200, response.get_json()
+    return [job['job_id'] for job in response.get_json()['data']]
 
 
 def matches_pattern(pattern, value):

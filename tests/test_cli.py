@@ -181,6 +181,7 @@ def test_db_status_and_downgrade(backend, tmp_path):
         drop()
 
 
+@pytest.mark.slow
 def test_console_script(tmp_path):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': f'sqlite:///{tmp_path / "cli.db"}',
            'DATAMACHINE_SECRET_KEY': SECRET}
@@ -196,6 +197,7 @@ def test_console_script(tmp_path):
                           "sqlite:///path/to.db or mysql://user:pass@host:3306/db)\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variable, value, message', [
     ('DATAMACHINE_DATABASE_URL', 'mysql://root@127.0.0.1',
      "DATAMACHINE_DATABASE_URL 'mysql://root@127.0.0.1' names no database"),

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from support import API, SECRET, free_port, fresh_database_url, wait_until_up
+from support import API, SECRET, Listener, fresh_database_url, gunicorn_argv, spawn, wait_until_up
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,12 @@ def server(backend, tmp_path):
     run(cli, 'db', 'upgrade', env=env)
     run(cli, 'users', 'create', USERNAME, '--role', 'administrator', env=env)
     password = run(cli, 'app-passwords', 'create', USERNAME, 'fuzz', env=env).splitlines()[-1]
-    port = free_port()
-    log = tmp_path / 'gunicorn.log'
+    listener, log = Listener(), tmp_path / 'gunicorn.log'
     with open(log, 'w') as output:
-        process = subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', '2', '-b',
-             f'127.0.0.1:{port}', 'wsgi:app'], cwd=ROOT, env=env, stdout=output,
-            stderr=subprocess.STDOUT)
+        process = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', '2'), [listener],
+                        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        base = f'http://127.0.0.1:{port}{API}'
+        base = f'http://127.0.0.1:{listener.port}{API}'
         wait_until_up(base + '/openapi.json', process)
         yield base, password, log
     finally:

@@ -129,6 +129,38 @@ def test_an_answer_that_is_an_error_is_not_kept(client, admin):
     assert fixed.status_code == 201 and count_rows(Job) == 1
 
 
+def test_a_clear_refused_before_it_began_leaves_its_key_free(client, admin):
+    insert_job('failed')
+    refused = client.delete(f'{API}/jobs', headers=keyed(admin, 'c-0'), json={'type': 'bogus'})
+    assert refused.status_code == 400 and count_rows(IdempotencyKey) == 0
+    fixed = client.delete(f'{API}/jobs', headers=keyed(admin, 'c-0'), json={'type': 'failed'})
+    assert fixed.status_code == 200 and fixed.get_json()['jobs_deleted'] == 1
+    assert count_rows(Job) == 0 and count_rows(IdempotencyKey) == 1
+
+
+def test_a_clear_that_ends_while_its_repeat_waits_answers_the_repeat(client, admin, monkeypatch):
+    """The repeat found the clear unfinished; by the time it has the key's lock the clear has
+    kept its answer, which the repeat then gives (instead of resuming a finished clear)."""
+    insert_job('failed')
+    body = {'type': 'failed'}
+    first = client.delete(f'{API}/jobs', headers=keyed(admin, 'c-2'), json=body)
+    with db.database.connection_context():
+        kept = IdempotencyKey.get()
+        IdempotencyKey.update(status_code=None).execute()  # as it was while the clear ran
+    acquire = idempotency.locks.acquire
+
+    def the_clear_ends_first(name, wait):
+        with db.database.connection_context():
+            IdempotencyKey.update(status_code=kept.status_code).execute()
+        return acquire(name, wait=wait)
+
+    monkeypatch.setattr(idempotency.locks, 'acquire', the_clear_ends_first)
+    again = client.delete(f'{API}/jobs', headers=keyed(admin, 'c-2'), json=body)
+    assert (again.status_code, again.get_json()) == (200, first.get_json())
+    assert again.headers['Idempotent-Replayed'] == 'true'
+    assert count_rows(AuditRecord) == 1
+
+
 def test_a_repeated_clear_keeps_its_bound_and_its_one_audit_record(client, admin):
     for _ in range(3):
         insert_items(insert_job('failed'), 2)

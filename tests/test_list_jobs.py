@@ -2,14 +2,10 @@
 import itertools
 
 import pytest
-from support import API, insert_job
+from support import API, insert_job, job_ids
 
 JOB_KEYS = ['job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at',
             'error_message']
-
-
-def ids(response):
-    return [job['job_id'] for job in response.get_json()['data']]
 
 
 def test_shape_defaults_and_headers(client, admin):
@@ -66,7 +62,7 @@ def test_filters_combine(client, admin):
     insert_job('completed', pipeline_id=5, flow_id=42)
     insert_job('failed', pipeline_id=6, flow_id=42)
     response = client.get(f'{API}/jobs?pipeline_id=5&flow_id=42&status=failed', headers=admin)
-    assert ids(response) == [wanted]
+    assert job_ids(response) == [wanted]
     assert response.get_json()['total'] == 1
 
 
@@ -101,14 +97,15 @@ def test_empty_values_and_unknown_parameters_are_ignored(client, admin):
     response = client.get(f'{API}/jobs?status=&flow_id=&per_page=&orderby=&foo=bar',
                           headers=admin)
     assert response.status_code == 200
-    assert ids(response) == [b, a]
+    assert job_ids(response) == [b, a]
     assert response.get_json()['per_page'] == 50
 
 
 def test_repeated_parameter_first_value_wins(client, admin):
     first = insert_job(pipeline_id=1)
     insert_job(pipeline_id=2)
-    assert ids(client.get(f'{API}/jobs?pipeline_id=1&pipeline_id=2', headers=admin)) == [first]
+    response = client.get(f'{API}/jobs?pipeline_id=1&pipeline_id=2', headers=admin)
+    assert job_ids(response) == [first]
 
 
 @pytest.mark.parametrize('spelling', ['completed_at', 'j.completed_at', 'J.Completed_At',
@@ -118,14 +115,14 @@ def test_orderby_spellings(client, admin, spelling):
     early = insert_job(started_at='2026-01-01 00:00:00', completed_at='2026-02-01 00:00:00')
     response = client.get(f'{API}/jobs', query_string={'orderby': spelling, 'order': 'asc'},
                           headers=admin)
-    assert ids(response) == [early, late]
+    assert job_ids(response) == [early, late]
 
 
 @pytest.mark.parametrize('order', ['asc', 'ASC', 'Asc', 'desc', 'DESC', 'dEsC'])
 def test_order_is_case_blind(client, admin, order):
     a, b = insert_job(), insert_job()
     expected = [a, b] if order.lower() == 'asc' else [b, a]
-    assert ids(client.get(f'{API}/jobs?order={order}', headers=admin)) == expected
+    assert job_ids(client.get(f'{API}/jobs?order={order}', headers=admin)) == expected
 
 
 def reference_order(rows, orderby, order):

@@ -17,7 +17,6 @@ import socket
 import ssl
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +24,20 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from support import API, SECRET, basic, count_rows, create_account, insert_items, insert_job
-from test_servers import free_port
+from support import (
+    API,
+    SECRET,
+    Listener,
+    basic,
+    count_rows,
+    create_account,
+    gunicorn_argv,
+    insert_items,
+    insert_job,
+    spawn,
+    wait_for,
+    wait_until_up,
+)
 
 from datamachine_jobs import db
 from datamachine_jobs.models import AppPassword, AuditRecord, IdempotencyKey, Job, ProcessedItem
@@ -42,6 +53,7 @@ EXAMPLES = os.path.join(ROOT, 'tests', 'data', 'spec_curl_examples.txt')
 PROXY_ADDRESS = '127.0.0.3'
 WORKERS = 3
 THREADS = 4  # gunicorn.conf.py's threads per worker
+LOAD_ANSWERS = 150  # answers under load before an action, and again after it
 MAIN_CONFIG = """
 {user}
 pid {run}/nginx.pid;
@@ -79,7 +91,7 @@ class Stack:
     """gunicorn and nginx as started by the `stack` fixture."""
 
     def __init__(self, tmp_path):
-        self.run, self.processes = tmp_path, []
+        self.run, self.processes, self.listeners = tmp_path, [], []
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy from the environment: loopback only
 
@@ -92,11 +104,10 @@ class Stack:
                         '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
                         '-keyout', self.key, '-out', self.certificate],
                        check=True, capture_output=True, timeout=60)
-        self.https_port = free_port()
-        self.base = f'https://localhost:{self.https_port}'
         self.nodes, self.gunicorn_logs = [], []
         for node in range(nodes):
-            port, log_path = free_port(), tmp_path / f'gunicorn-{node}.log'
+            listener, log_path = self._listen(), tmp_path / f'gunicorn-{node}.log'
+            port = listener.port
             os.makedirs(tmp_path / f'metrics-{node}')
             env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
                    'DATAMACHINE_SECRET_KEY': SECRET, 'DATAMACHINE_PROXY_HOPS': '1',
@@ -104,19 +115,21 @@ class Stack:
                    **(settings or {})}
             with open(log_path, 'w') as log:
                 master = self._spawn(
-                    [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w',
-                     str(workers), '-b', f'127.0.0.1:{port}', 'wsgi:app'],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            self._wait(f'http://127.0.0.1:{port}/healthz', master)
+                    gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', str(workers)),
+                    [listener], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            wait_until_up(f'http://127.0.0.1:{port}/healthz', master, session=self.http)
             self.nodes.append((master, port))
             self.gunicorn_logs.append(log_path)
         (self.gunicorn, self.gunicorn_port) = self.nodes[0]
         self.gunicorn_log = self.gunicorn_logs[0]
+        https, http = self._listen(), self._listen()
+        self.https_port = https.port
+        self.base = f'https://localhost:{self.https_port}'
         config = tmp_path / 'nginx.conf'
         config.write_text(MAIN_CONFIG.format(
             user='user root;' if os.geteuid() == 0 else '', run=tmp_path,
             proxy_address=PROXY_ADDRESS,
-            site=site_config([port for _, port in self.nodes], self.https_port, free_port(),
+            site=site_config([port for _, port in self.nodes], https.port, http.port,
                              self.certificate, self.key)))
         # nginx's default root under its prefix, as a distribution ships it: the site must not
         # serve it.
@@ -125,28 +138,28 @@ class Stack:
         command = [NGINX, '-p', str(tmp_path), '-c', str(config), '-g', 'daemon off;']
         checked = subprocess.run([*command, '-t'], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stderr
-        self.nginx = self._spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # nginx takes over inherited listening sockets named in $NGINX (as in a binary upgrade).
+        self.nginx = self._spawn(command, [https, http], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL,
+                                 env={**os.environ, 'NGINX': f'{https.fd};{http.fd};'})
         self.http.verify = self.certificate
         self.tls = ssl.create_default_context(cafile=self.certificate)
-        self._wait(self.base + '/healthz', self.nginx)
+        wait_until_up(self.base + '/healthz', self.nginx, session=self.http)
 
-    def _spawn(self, argv, **options):
-        process = subprocess.Popen(argv, **options)
+    def _listen(self):
+        """A Listener, closed by `stop` should the stack fail before a server inherits it."""
+        listener = Listener()
+        self.listeners.append(listener)
+        return listener
+
+    def _spawn(self, argv, listeners, **options):
+        process = spawn(argv, listeners, **options)
         self.processes.append(process)
         return process
 
-    def _wait(self, url, process, seconds=30):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f'{process.args[0]} exited with {process.returncode}'
-            try:
-                self.http.get(url, timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError(f'{url} did not answer in {seconds} s')
-
     def stop(self):
+        for listener in self.listeners:
+            listener.close()
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -471,8 +484,8 @@ def test_metrics_add_up_over_the_workers(app, stack):
 
 def under_load(stack, auth, action, clients=6):
     """Drive GET /jobs through nginx from `clients` keep-alive clients while `action()` runs
-    (after 1.5 s of load, and for 2 s after it returns); return what `action` returned and every
-    request as (started, status), bounded in count and time."""
+    (after LOAD_ANSWERS answers, and until LOAD_ANSWERS more started after it returned); return
+    what `action` returned and every request as (started, status), bounded in count and time."""
     outcomes, stop = [], threading.Event()
 
     def load():
@@ -493,9 +506,11 @@ def under_load(stack, auth, action, clients=6):
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1.5)
+        wait_for(lambda: len(outcomes) >= LOAD_ANSWERS, 'answers before the action')
         result = action()
-        time.sleep(2)
+        returned = time.monotonic()
+        wait_for(lambda: sum(1 for started, _ in list(outcomes) if started > returned)
+                 >= LOAD_ANSWERS, 'answers after the action')
     finally:
         stop.set()
         for thread in threads:
@@ -505,13 +520,13 @@ def under_load(stack, auth, action, clients=6):
 
 def wait_for_workers(stack, gone):
     """Wait until gunicorn again has all its workers, none of them in `gone`; return when."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def replaced():
         now = stack.workers()
-        if len(now) == WORKERS and not set(now) & set(gone):
-            return time.monotonic()
-        time.sleep(0.05)
-    raise AssertionError(f'workers {stack.workers()} still include some of {gone}')
+        return len(now) == WORKERS and not set(now) & set(gone)
+
+    wait_for(replaced, f'all {WORKERS} workers, none of {gone}')
+    return time.monotonic()
 
 
 def test_a_killed_worker_is_replaced_and_only_its_requests_in_flight_fail(app, stack):
@@ -578,14 +593,14 @@ def test_a_clear_whose_worker_dies_is_finished_once_by_nginxs_retry(app, two_nod
         f'{stack.base}{API}/jobs', headers=auth, json={'type': 'all', 'cleanup_processed': True},
         timeout=300)))
     client.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def audited_rows():
         with db.database.connection_context():
             record = AuditRecord.select().first()
-        if record is not None and record.rows_deleted:
-            break
-        time.sleep(0.005)
-    first_process = record.process
+        return record if record is not None and record.rows_deleted else None
+
+    wait_for(audited_rows, 'the clear to delete its first rows', seconds=60)
+    first_process = audited_rows().process
     pid = int(first_process.rsplit(':', 1)[1])
     assert pid in workers
     later = [insert_job('failed') for _ in range(5)]  # created after the request began

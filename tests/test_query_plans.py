@@ -6,6 +6,7 @@ import re
 import pytest
 
 from datamachine_jobs import db
+from datamachine_jobs.models import Job, ProcessedItem
 from datamachine_jobs.services import listing, seed
 
 FILTERS = [{}, {'status': ('failed',)}, {'status': ('failed - timeout',)}, {'pipeline_id': 5},
@@ -18,14 +19,19 @@ FILTERS = [{}, {'status': ('failed',)}, {'status': ('failed - timeout',)}, {'pip
 ORDERBY = ['job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at']
 
 
-@pytest.fixture
-def analysed(app, backend):
-    """A realistic table with fresh planner statistics."""
-    with app.app_context(), db.database.connection_context():
+@pytest.fixture(scope='module')
+def analysed(session_app, backend):
+    """A realistic table with fresh planner statistics, seeded once for this module's tests,
+    which only read it."""
+    db.database.initialize(session_app.extensions['datamachine_database'])
+    with session_app.app_context(), db.database.connection_context():
         seed.seed(20000, rng_seed=1)
         db.database.execute_sql('ANALYZE' if backend == 'sqlite'
                                 else 'ANALYZE TABLE datamachine_jobs')
-        yield
+    yield
+    with db.database.connection_context():
+        ProcessedItem.delete().execute()
+        Job.delete().execute()
 
 
 def plan(backend, statement):

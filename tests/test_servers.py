@@ -1,6 +1,7 @@
 """Real servers: gunicorn with several workers and the dev server agree, and runners racing
 through gunicorn to claim one job get exactly one winner."""
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -8,7 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from support import API, SECRET, create_account, free_port, insert_job, wait_until_up
+from support import (
+    API,
+    SECRET,
+    Listener,
+    create_account,
+    gunicorn_argv,
+    insert_job,
+    spawn,
+    wait_until_up,
+)
 
 from datamachine_jobs import db
 from datamachine_jobs.services import seed
@@ -21,18 +31,17 @@ COMPARED_HEADERS = ('Content-Type', 'X-WP-Total', 'X-WP-TotalPages', 'WWW-Authen
 
 @pytest.fixture
 def serve(database_url, app):
-    """Start a server command on a free port against the test database; yield its base URL."""
+    """Start a server on a socket it inherits, against the test database; return its base URL."""
     processes = []
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
            'DATAMACHINE_SECRET_KEY': SECRET}
 
-    def start(*command):
-        port = free_port()
-        argv = [arg.format(port=port) for arg in command]
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+    def start(argv_of, env_of=lambda listener: {}):
+        listener = Listener()
+        process = spawn(argv_of(listener), [listener], cwd=ROOT, env={**env, **env_of(listener)},
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(process)
-        base = f'http://127.0.0.1:{port}{API}'
+        base = f'http://127.0.0.1:{listener.port}{API}'
         wait_until_up(base + '/jobs', process)
         return base
 
@@ -53,9 +62,11 @@ def test_gunicorn_and_dev_server_agree(app, serve):
     with app.app_context(), db.database.connection_context():
         seed.seed(300, rng_seed=1)
     auth = ('admin', create_account(app, 'admin', 'administrator'))
-    gunicorn = serve(sys.executable, '-m', 'gunicorn', '-w', '3', '-b', '127.0.0.1:{port}',
-                     'wsgi:app')
-    dev = serve(sys.executable, '-m', 'flask', '--app', 'app', 'run', '--port', '{port}')
+    gunicorn = serve(lambda listener: gunicorn_argv(listener, '-w', '3'))
+    # werkzeug serves on an inherited socket when told it runs under its reloader.
+    dev = serve(lambda listener: [sys.executable, '-m', 'flask', '--app', 'app', 'run'],
+                lambda listener: {'WERKZEUG_RUN_MAIN': 'true',
+                                  'WERKZEUG_SERVER_FD': str(listener.fd)})
 
     requests_to_compare = [
         ('get', '/jobs', {}, auth), ('get', '/jobs?status=failed', {}, auth),
@@ -93,7 +104,7 @@ RUNNERS = 8
 
 def test_racing_claims_have_exactly_one_winner(app, serve):
     auth = ('runner', create_account(app, 'runner', 'administrator'))
-    base = serve(sys.executable, '-m', 'gunicorn', '-w', '4', '-b', '127.0.0.1:{port}', 'wsgi:app')
+    base = serve(lambda listener: gunicorn_argv(listener, '-w', '4'))
     sessions = [requests.Session() for _ in range(RUNNERS)]
     for session in sessions:  # open every connection before the race starts
         session.auth = auth
@@ -120,20 +131,17 @@ def test_racing_claims_have_exactly_one_winner(app, serve):
         session.close()
 
 
-def run_gunicorn_briefly(database_url, **env):
-    """Start gunicorn.conf.py on a free port; return (exit status or None if it kept running,
-    its output)."""
-    with subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', '1', '-b',
-             f'127.0.0.1:{free_port()}', 'wsgi:app'], cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
-                 'DATAMACHINE_SECRET_KEY': SECRET, **env}) as process:
-        try:
-            return process.wait(timeout=8), process.communicate()[0]
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            return None, process.communicate(timeout=30)[0]
+def start_gunicorn(tmp_path, database_url, *options, **env):
+    """Start gunicorn.conf.py with one worker and `options`; return the process and a function
+    reading its output so far."""
+    listener, log = Listener(), tmp_path / 'gunicorn.log'
+    with open(log, 'w') as output:
+        process = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', '1', *options),
+                        [listener], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                        env={**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+                             'DATAMACHINE_SECRET_KEY': SECRET, **env})
+    process.base = f'http://127.0.0.1:{listener.port}'
+    return process, log.read_text
 
 
 @pytest.mark.parametrize('url, beginning', [
@@ -146,16 +154,27 @@ def run_gunicorn_briefly(database_url, **env):
                                  '(8 migration(s) pending): run `datamachine-jobs db upgrade`'),
 ])
 def test_gunicorn_refuses_to_boot_with_one_line(tmp_path, url, beginning):
-    status, output = run_gunicorn_briefly(url.format(tmp=tmp_path))
+    process, output_so_far = start_gunicorn(tmp_path, url.format(tmp=tmp_path))
+    status = process.wait(timeout=60)
+    output = output_so_far()
     assert status == 1, output
     assert 'Traceback' not in output and 'Booting worker' not in output, output
     [said] = [text for text in output.splitlines() if text.startswith('datamachine-jobs: ')]
     assert said.startswith(beginning), said
 
 
-def test_gunicorn_boots_without_a_writable_home(database_url, app):
+def test_gunicorn_boots_without_a_writable_home(tmp_path, database_url, app):
     """No control socket: gunicorn 27 would otherwise try to create one under $HOME and log
     a "Control server error" at every start."""
-    status, output = run_gunicorn_briefly(database_url, HOME='/dev/null')
-    assert status is None and 'Booting worker' in output, output
-    assert '"level":"ERROR"' not in output, output
+    settings = subprocess.run([sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py',
+                               '--print-config', 'wsgi:app'], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, check=True).stdout
+    assert re.search(r'^control_socket_disable += True$', settings, re.M), settings
+    process, output_so_far = start_gunicorn(tmp_path, database_url, HOME='/dev/null')
+    try:
+        wait_until_up(f'{process.base}/healthz', process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = output_so_far()
+    assert 'Booting worker' in output and '"level":"ERROR"' not in output, output

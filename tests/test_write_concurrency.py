@@ -5,6 +5,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from support import API
 
 from datamachine_jobs import db
@@ -12,6 +13,8 @@ from datamachine_jobs import db
 THREADS_PER_KIND = 4
 SECONDS = 4
 MAX_REQUESTS_PER_THREAD = 400
+
+pytestmark = pytest.mark.slow  # seconds of load
 
 
 def test_job_creators_and_item_recorders_never_fail_each_other(app, admin):
