@@ -32,11 +32,13 @@ test: install test-tools
 test-fast: install
 	$(BIN)/python -m pytest -m 'not slow' -n 2 $(PYTEST_ARGS)
 
-# The end-to-end tests run Debian's nginx (and curl and openssl) in front of gunicorn.
+# The end-to-end tests run Debian's nginx (and curl and openssl) in front of gunicorn, and the
+# dashboard's in Debian's Chromium (Playwright drives it; it downloads no browser of its own).
 test-tools:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && command -v curl >/dev/null 2>&1 \
-	  && command -v openssl >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light curl openssl; }
+	  && command -v openssl >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	  nginx-light curl openssl chromium; }
 
 # Benchmarks (not part of the tests): wrk over loopback against the production gunicorn config,
 # on SQLite and MariaDB, with mysqlclient (the C driver) installed. Results go to bench/results/.

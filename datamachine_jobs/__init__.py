@@ -20,10 +20,12 @@ def create_app(overrides=None):
     from . import cli, db, request_log
     from .api import ids
     from .api.audit import bp as audit_bp
+    from .api.dashboard import bp as dashboard_bp
     from .api.docs import bp as docs_bp
     from .api.jobs import bp as jobs_bp
     from .api.operations import bp as operations_bp
     from .api.processed_items import bp as processed_items_bp
+    from .api.session import bp as session_bp
     from .config import Config
     from .errors import register_error_handlers
     from .jsonio import OrjsonProvider
@@ -53,7 +55,9 @@ def create_app(overrides=None):
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
     app.register_blueprint(audit_bp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(session_bp, url_prefix=API_PREFIX)
     app.register_blueprint(operations_bp)
+    app.register_blueprint(dashboard_bp)
     cli.register(app)
     return app
 

@@ -157,7 +157,7 @@ def seed_command(count, random_seed):
 @click.option('--username', default='admin', show_default=True)
 @click.option('--jobs', 'count', type=click.IntRange(min=0), default=500, show_default=True)
 @click.option('--url', default='http://127.0.0.1:5000', show_default=True,
-              help='Where the service will listen, for the example curl line.')
+              help='Where the service will listen, for the dashboard and curl lines.')
 @with_database()
 def demo_command(username, count, url):
     """First-run setup: an administrator with a password printed once, and demo jobs. Idempotent."""
@@ -173,6 +173,8 @@ def demo_command(username, count, url):
     else:
         click.echo(f'User {username!r} exists. For a new password: '
                    f'datamachine-jobs app-passwords create {username} NAME')
+    click.echo(f'Dashboard: {url}/dashboard/ (sign in as {username} with an application '
+               'password)')
     if count and not Job.select().exists():
         jobs, items = seeding.seed(count)
         click.echo(f'Added {jobs} demo jobs and {items} processed items.')

@@ -38,6 +38,9 @@ class Config:
     auth_failure_limit: int = 20
     # Seconds of that window; windows are fixed, so a count starts again at each window's start.
     auth_failure_window: int = 300
+    # Seconds a dashboard session lasts without a request, and at most from sign-in.
+    session_idle_timeout: int = 43200
+    session_lifetime: int = 172800
 
     def resolved(self, instance_path):
         """These settings with the instance-folder defaults filled in (database file, secret)."""
@@ -58,6 +61,11 @@ class Config:
         """The key that signs paging cursors, derived so it never equals the password key."""
         return hashlib.blake2b(b'cursor', key=self.password_key, digest_size=32).digest()
 
+    @functools.cached_property
+    def session_key(self):
+        """The key of session-token digests and nonces."""
+        return hashlib.blake2b(b'session', key=self.password_key, digest_size=32).digest()
+
     @classmethod
     def from_env(cls, environ=os.environ):
         """Build the settings from DATAMACHINE_* variables, keeping defaults for unset ones."""
@@ -73,6 +81,8 @@ class Config:
             auth_failure_limit=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_LIMIT', 20,
                                             minimum=0),
             auth_failure_window=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_WINDOW', 300),
+            session_idle_timeout=_int_setting(environ, 'DATAMACHINE_SESSION_IDLE_TIMEOUT', 43200),
+            session_lifetime=_int_setting(environ, 'DATAMACHINE_SESSION_LIFETIME', 172800),
         )
 
 

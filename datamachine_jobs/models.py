@@ -184,6 +184,22 @@ class AppPassword(BaseModel):
         table_name = 'datamachine_app_passwords'
 
 
+class Session(BaseModel):
+    """A signed-in dashboard session. The cookie's token is kept only as a keyed digest, and the
+    session lives as long as the application password that opened it (services/sessions.py)."""
+
+    id = BigAutoField()
+    token_digest = CharField(max_length=64, unique=True)
+    app_password = ForeignKeyField(AppPassword, column_name='app_password_id',
+                                   on_delete='CASCADE')
+    created_at = TimestampField(default=utcnow)
+    last_seen_at = TimestampField(default=utcnow)
+
+    class Meta:
+        table_name = 'datamachine_sessions'
+        indexes = ((('last_seen_at',), False),)
+
+
 class AuditRecord(BaseModel):
     """Who deleted what, from where, and how it ended: one row per destructive call.
 

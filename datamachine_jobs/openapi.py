@@ -29,7 +29,8 @@ from .schemas.processed_items import (
     RecordItemArgs,
     RecordItemsArgs,
 )
-from .vocabulary import API_PREFIX
+from .schemas.session import SignInArgs
+from .vocabulary import API_PREFIX, NONCE_HEADER, SESSION_COOKIE
 
 # Werkzeug's int converter: digits only; ids too large to store name nothing (404).
 JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True,
@@ -66,6 +67,11 @@ JOB_LINKS = {'GetJob': _links('get_job', job_id='$response.body#/data/job_id'),
              'RecordItems': _links('record_items', job_id='$response.body#/data/job_id')}
 
 
+# Every route for administrators may answer these; a route that reads a body, 413 too.
+ERRORS = {'400': 'Error', '401': 'NotLoggedIn', '403': 'Error', '429': 'Throttled',
+          '503': 'Unavailable'}
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation: its id (the view's name), what it takes and what it answers."""
@@ -78,6 +84,10 @@ class Operation:
     answers: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)  # status -> answer headers
     links: dict = field(default_factory=dict)  # status -> links to other operations
+    # Who may call it (None: an administrator, by Basic auth or session) and the errors it may
+    # answer besides those of `answers`.
+    security: list | None = None
+    errors: dict = field(default_factory=lambda: ERRORS)
 
 
 OPERATIONS = {
@@ -146,19 +156,33 @@ OPERATIONS = {
         'delete': Operation('delete_item', 'Delete one deduplication record.',
                             answers={200: responses.ItemDeleted, 404: None}),
     },
+    '/session': {
+        'post': Operation(
+            'sign_in', "Sign in to the dashboard with an application password: answers a nonce "
+            "and sets the session cookie (HttpOnly, SameSite=Strict).", body=SignInArgs,
+            answers={200: responses.SignedIn}, security=[],
+            errors={'400': 'Error', '401': 'Error', '429': 'Throttled', '503': 'Unavailable'}),
+        'get': Operation(
+            'current_session', 'The signed-in user and a fresh nonce (the cookie alone).',
+            answers={200: responses.SignedIn}, security=[{'sessionCookie': []}],
+            errors={'401': 'Error', '503': 'Unavailable'}),
+        'delete': Operation(
+            'sign_out', 'Sign out: the session ends and the cookie is cleared.',
+            answers={200: responses.SignedOut}, security=[{'sessionCookie': [], 'nonce': []}],
+            errors={'400': 'Error', '401': 'Error', '403': 'Error', '503': 'Unavailable'}),
+    },
 }
 
 # The routes that honour the Idempotency-Key header: they may also answer 409 (the first
 # request with the key still runs) and 422 (the key was used with other parameters).
 IDEMPOTENT = {('/jobs', 'post'), ('/jobs', 'delete'), ('/jobs/{job_id}', 'patch'),
               ('/jobs/{job_id}/processed-items', 'post'), ('/processed-items', 'delete')}
-# Every authenticated route may answer these; a route that reads a body, 413 too.
-ERRORS = {'400': 'Error', '401': 'NotLoggedIn', '403': 'Error', '429': 'Throttled',
-          '503': 'Unavailable'}
 ERROR_RESPONSES = {
     'Error': ('An error, in the one envelope.', {}),
     'NotLoggedIn': ('No credentials, or wrong ones.', {'WWW-Authenticate': {
-        'required': True, 'schema': {'type': 'string'}}}),
+        'description': 'The Basic challenge, unless the request carried the session cookie or '
+                       'X-WP-Nonce (a browser would open its own login dialog).',
+        'schema': {'type': 'string'}}}),
     'Throttled': ('Too many failed authentications of this login from this address.',
                   {'Retry-After': {'required': True, **RETRY_AFTER}}),
     'Unavailable': ('The database is unavailable; the service recovers by itself.',
@@ -200,7 +224,7 @@ def _operation(converter, path, method, operation):
         if operation.links.get(status):
             response['links'] = operation.links[status]
         responses[str(status)] = response
-    responses.update(ERRORS)
+    responses.update(operation.errors)
     parameters = []
     if '{job_id}' in path:
         parameters.append(JOB_ID)
@@ -215,6 +239,8 @@ def _operation(converter, path, method, operation):
         responses.update({'409': 'Conflict', '422': 'Error'})
     document = {'operationId': operation.operation_id, 'summary': operation.summary,
                 'responses': dict(sorted(responses.items())), 'parameters': parameters}
+    if operation.security is not None:
+        document['security'] = operation.security
     if operation.body:
         document['requestBody'] = {'required': True,
                                    'content': {'application/json': _content(operation.body)}}
@@ -231,14 +257,20 @@ def build():
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title='datamachine-jobs', version=version('datamachine-jobs'), openapi_version='3.1.0',
-        plugins=[plugin], servers=[{'url': API_PREFIX}], security=[{'basicAuth': []}],
-        info={'description': 'Monitor and clean up workflow executions (jobs). Every route but '
-                             'this document needs HTTP Basic auth with an application password '
-                             'of an administrator. On reading routes unknown query parameters '
-                             'are ignored and an empty one counts as unset; writing routes '
-                             'refuse unknown keys.'})
+        plugins=[plugin], servers=[{'url': API_PREFIX}],
+        security=[{'basicAuth': []}, {'sessionCookie': [], 'nonce': []}],
+        info={'description': 'Monitor and clean up workflow executions (jobs). The jobs, '
+                             'processed-items and audit routes need an administrator: HTTP '
+                             'Basic auth with an application password, or the dashboard\'s '
+                             'session cookie (POST /session) with its nonce in X-WP-Nonce. On '
+                             'reading routes unknown query parameters are ignored and an empty '
+                             'one counts as unset; writing routes refuse unknown keys.'})
     plugin.converter.add_attribute_function(accepted_spelling)
     spec.components.security_scheme('basicAuth', {'type': 'http', 'scheme': 'basic'})
+    spec.components.security_scheme('sessionCookie', {
+        'type': 'apiKey', 'in': 'cookie', 'name': SESSION_COOKIE})
+    spec.components.security_scheme('nonce', {'type': 'apiKey', 'in': 'header',
+                                              'name': NONCE_HEADER})
     for name, (description, error_headers) in ERROR_RESPONSES.items():
         response = {'description': description,
                     'content': {'application/json': {'schema': responses.Error}}}
@@ -247,7 +279,7 @@ def build():
     # Writing routes refuse unknown keys; a batch's records do not take the global ones either.
     spec.components.schema('BatchItem', {'additionalProperties': False}, schema=BatchItem)
     for schema in (RecordItemArgs, RecordItemsArgs, CreateJobArgs, UpdateJobArgs, ClearJobsArgs,
-                   ClearItemsArgs):
+                   ClearItemsArgs, SignInArgs):
         spec.components.schema(schema.__name__, {'additionalProperties': False,
                                                  'patternProperties': GLOBAL_KEYS},
                                schema=schema)

@@ -17,3 +17,6 @@ JOBS_CLEAR = 'jobs.clear'
 ITEMS_CLEAR = 'processed_items.clear'
 ITEM_DELETE = 'processed_items.delete'
 AUDIT_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
+# The dashboard's session cookie, and the header that must carry its nonce.
+SESSION_COOKIE = 'datamachine_session'
+NONCE_HEADER = 'X-WP-Nonce'

@@ -15,6 +15,7 @@ from datamachine_jobs.models import (
     IdempotencyKey,
     Job,
     ProcessedItem,
+    Session,
     User,
 )
 
@@ -73,7 +74,7 @@ def app(session_app):
     yield session_app
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
-        for model in (AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
+        for model in (Session, AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
                       AuthFailure):
             model.delete().execute()
 

@@ -145,6 +145,12 @@ def basic(username, password):
     return {'Authorization': f'Basic {token}'}
 
 
+def basic_credentials(headers):
+    """(username, password) of Basic auth headers."""
+    token = headers['Authorization'].removeprefix('Basic ')
+    return tuple(base64.b64decode(token).decode().split(':', 1))
+
+
 def create_account(app, username, role, email=None):
     """Create a user with one application password; return the plain password."""
     with app.app_context(), db.database.connection_context():

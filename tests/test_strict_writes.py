@@ -4,12 +4,13 @@ accepted everywhere, and reading routes keep ignoring unknown query parameters."
 import re
 
 import pytest
-from support import API, count_rows, insert_items, insert_job
+from support import API, basic_credentials, count_rows, insert_items, insert_job
 
-from datamachine_jobs.models import AuditRecord, Job, ProcessedItem
+from datamachine_jobs.models import AuditRecord, Job, ProcessedItem, Session
 from datamachine_jobs.vocabulary import API_PREFIX
 
 WRITING = {'POST', 'PUT', 'PATCH', 'DELETE'}
+SIGN_IN, SIGN_OUT = ('POST', '/session'), ('DELETE', '/session')
 # A valid request for each writing route, so that only the unknown key can make it fail.
 VALID = {
     ('DELETE', '/jobs'): {'type': 'all', 'cleanup_processed': True},
@@ -19,6 +20,9 @@ VALID = {
                                                  'item_identifier': 'x'},
     ('DELETE', '/processed-items'): {'clear_type': 'flow', 'target_id': 1},
     ('DELETE', '/processed-items/{item_id}'): {},
+    # The session routes' requests are made by `valid_request`, with the admin's password.
+    SIGN_IN: None,
+    SIGN_OUT: None,
 }
 GLOBALS = {'_wpnonce': 'abc', '_method': 'x', '_envelope': '1', '_locale': 'user',
            '_fields': 'job_id'}
@@ -41,7 +45,8 @@ def rows(app):
     item = insert_items(job, 1)[0]
 
     def snapshot():
-        return count_rows(Job), count_rows(ProcessedItem), count_rows(AuditRecord)
+        return (count_rows(Job), count_rows(ProcessedItem), count_rows(AuditRecord),
+                count_rows(Session))
 
     return job, item, snapshot
 
@@ -50,15 +55,27 @@ def url(path, job, item):
     return API + path.format(job_id=job, item_id=item)
 
 
+def valid_request(client, admin, route):
+    """(body, headers) of a valid request for `route`; signing out signs in first."""
+    if route not in (SIGN_IN, SIGN_OUT):
+        return dict(VALID[route]), admin
+    login = dict(zip(('username', 'password'), basic_credentials(admin), strict=True))
+    if route == SIGN_IN:
+        return login, {}
+    signed_in = client.post(f'{API}/session', json=login)
+    return {}, {'X-WP-Nonce': signed_in.get_json()['data']['nonce']}
+
+
 @pytest.mark.parametrize('route', sorted(VALID), ids=' '.join)
 @pytest.mark.parametrize('where', ['body', 'query'])
 def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, rows, route, where):
     job, item, snapshot = rows
     method, path = route
+    body, headers = valid_request(client, admin, route)
     before = snapshot()
-    body, query = dict(VALID[route]), {}
+    query = {}
     (body if where == 'body' else query).update({'dryRun': True, 'colour': 'red'})
-    response = client.open(url(path, job, item), method=method, headers=admin, json=body,
+    response = client.open(url(path, job, item), method=method, headers=headers, json=body,
                            query_string=query)
     assert response.status_code == 400
     assert response.get_json() == {
@@ -74,8 +91,9 @@ def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, row
 def test_wordpress_global_parameters_are_accepted(client, admin, rows, route):
     job, item, _ = rows
     method, path = route
-    response = client.open(url(path, job, item), method=method, headers=admin,
-                           json={**VALID[route], **GLOBALS}, query_string=GLOBALS)
+    body, headers = valid_request(client, admin, route)
+    response = client.open(url(path, job, item), method=method, headers=headers,
+                           json={**body, **GLOBALS}, query_string=GLOBALS)
     assert response.status_code in (200, 201), response.get_json()
 
 

@@ -22,7 +22,7 @@ def audited(action, parameters, bound_of=lambda: None, tables=()):
             raise key_in_use()
     else:
         principal = auth.current_user()
-        actor = {'via': 'http', 'username': principal.username,
+        actor = {'via': principal.via, 'username': principal.username,
                  'app_password': principal.password_name, 'remote_addr': request.remote_addr,
                  'request_id': g.get('request_id')}
         operation = audit.start(action, parameters, actor, bound_of(), then=(

@@ -6,8 +6,8 @@ from ..config import settings
 from ..schemas import (
     check_item_args,
     clear_items_args,
-    delete_item_args,
     item_list_args,
+    no_args,
     record_item_args,
     record_items_args,
 )
@@ -55,7 +55,7 @@ def record_items(job_id):
 def delete_item(item_id):
     """Delete one record, so that its item is processed again."""
     received = body_params()
-    parse(delete_item_args, received)
+    parse(no_args, received)
     with audited(ITEM_DELETE, {**received, 'id': item_id}) as operation:
         items.delete_item(item_id)
         operation.progress(processed_items=1)

@@ -1,5 +1,6 @@
 """marshmallow schemas for query arguments and request bodies, one instance of each, built once."""
 from .audit import AuditListArgs
+from .fields import NoArgs
 from .jobs import (
     ClearJobsArgs,
     CreateJobArgs,
@@ -11,14 +12,14 @@ from .jobs import (
 from .processed_items import (
     CheckItemArgs,
     ClearItemsArgs,
-    DeleteItemArgs,
     ItemListArgs,
     RecordItemArgs,
     RecordItemsArgs,
 )
+from .session import SignInArgs
 
 __all__ = ['audit_list_args', 'check_item_args', 'clear_items_args',
-           'clear_jobs_args', 'create_job_args', 'delete_item_args', 'item_list_args',
+           'clear_jobs_args', 'create_job_args', 'item_list_args', 'no_args', 'sign_in_args',
            'job_args', 'job_list_args', 'record_item_args', 'record_items_args', 'summary_args',
            'update_job_args']
 
@@ -33,5 +34,6 @@ record_item_args = RecordItemArgs()
 record_items_args = RecordItemsArgs()
 item_list_args = ItemListArgs()
 clear_items_args = ClearItemsArgs()
-delete_item_args = DeleteItemArgs()
+no_args = NoArgs()
+sign_in_args = SignInArgs()
 audit_list_args = AuditListArgs()

@@ -384,6 +384,10 @@ class BodyArgs(StrictSchema):
                                     'null': f'{name} must not be null.'}
 
 
+class NoArgs(BodyArgs):
+    """A writing route that takes no parameters but WordPress's global ones."""
+
+
 def unknown_parameter(key, names):
     """The sentence for an unknown key, suggesting the parameter it probably meant."""
     snake = re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', str(key)).lower().replace('-', '_')

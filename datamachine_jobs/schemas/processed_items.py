@@ -52,10 +52,6 @@ class ItemListArgs(ArgsSchema):
     source_type = text_field('source_type', 100)
 
 
-class DeleteItemArgs(BodyArgs):
-    """DELETE /processed-items/<id> takes no parameters but WordPress's global ones."""
-
-
 class ClearItemsArgs(BodyArgs):
     """Body of DELETE /processed-items."""
 

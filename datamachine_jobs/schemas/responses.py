@@ -136,7 +136,7 @@ class AuditRecord(Schema):
     created_at = String(metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
     action = String(metadata={'description': 'jobs.clear, processed_items.clear or '
                                              'processed_items.delete.'})
-    via = String(metadata={'description': 'http or cli.'})
+    via = String(metadata={'description': 'http, dashboard (a signed-in session) or cli.'})
     username = nullable(String)
     app_password = nullable(String, metadata={'description': 'Name of the application '
                                                              'password used.'})
@@ -157,3 +157,28 @@ class AuditList(Schema):
     total = Integer()
     per_page = Integer()
     offset = Integer()
+
+
+class SessionUser(Schema):
+    id = Integer()
+    username = String()
+    role = String()
+    capabilities = fields.List(String(), metadata={
+        'description': 'manage_options for an administrator, who may use the jobs routes.'})
+
+
+class SessionData(Schema):
+    user = fields.Nested(SessionUser)
+    app_password = String(metadata={'description': 'Name of the application password that '
+                                                   'opened the session.'})
+    nonce = String(metadata={'description': 'Send it as X-WP-Nonce with every request the '
+                                            'session cookie authenticates.'})
+
+
+class SignedIn(Schema):
+    success = Boolean()
+    data = fields.Nested(SessionData)
+
+
+class SignedOut(Schema):
+    success = Boolean()
