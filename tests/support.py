@@ -255,3 +255,25 @@ class TcpRelay:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+@contextlib.contextmanager
+def outage_switch(backend, tmp_path):
+    """Yield (database URL, cut, restore): SQLite moves its folder away and back; MySQL goes
+    through a relay that is cut and restored."""
+    if backend == 'sqlite':
+        home, away = tmp_path / 'data', tmp_path / 'away'
+        home.mkdir()
+        yield (f'sqlite:///{home / "jobs.db"}', lambda: os.rename(home, away),
+               lambda: os.rename(away, home))
+        return
+    url, drop = fresh_database_url(backend, tmp_path)
+    target = urlparse(url)
+    relay = TcpRelay(target.port or 3306, target.hostname).start()
+    credentials = target.netloc.rpartition('@')[0]
+    try:
+        yield (target._replace(netloc=f'{credentials}@127.0.0.1:{relay.port}').geturl(),
+               relay.stop, relay.start)
+    finally:
+        relay.stop()
+        drop()

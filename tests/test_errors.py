@@ -1,19 +1,16 @@
 """The error surface: one JSON envelope for routing errors, large bodies, database outages and
 unexpected failures."""
-import contextlib
-import os
-from urllib.parse import urlparse
 
 import pytest
 from support import (
     API,
-    TcpRelay,
     basic,
     close_pool,
     create_account,
     fresh_database_url,
     insert_job,
     make_app,
+    outage_switch,
 )
 from werkzeug.exceptions import default_exceptions
 
@@ -96,28 +93,6 @@ def prepared_app(url):
     with app.app_context(), db.database.connection_context():
         db.migration_runner().up()
     return app, basic('admin', create_account(app, 'admin', 'administrator'))
-
-
-@contextlib.contextmanager
-def outage_switch(backend, tmp_path):
-    """Yield (database URL, cut, restore): SQLite moves its folder away and back; MySQL goes
-    through a relay that is cut and restored."""
-    if backend == 'sqlite':
-        home, away = tmp_path / 'data', tmp_path / 'away'
-        home.mkdir()
-        yield (f'sqlite:///{home / "jobs.db"}', lambda: os.rename(home, away),
-               lambda: os.rename(away, home))
-        return
-    url, drop = fresh_database_url(backend, tmp_path)
-    target = urlparse(url)
-    relay = TcpRelay(target.port or 3306, target.hostname).start()
-    credentials = target.netloc.rpartition('@')[0]
-    try:
-        yield (target._replace(netloc=f'{credentials}@127.0.0.1:{relay.port}').geturl(),
-               relay.stop, relay.start)
-    finally:
-        relay.stop()
-        drop()
 
 
 def test_database_gone_then_back(backend, tmp_path):
