@@ -1,10 +1,16 @@
 import { Button, Notice, Spinner } from '@wordpress/components';
+import { lazy, Suspense } from 'react';
 import Banners from './components/Banners';
 import Forbidden from './components/Forbidden';
 import ErrorBoundary from './components/ErrorBoundary';
 import { useServiceHealth, useSession, useSignIn, useSignOut } from './queries';
-import Jobs from './screens/Jobs';
 import SignIn from './screens/SignIn';
+
+// The jobs screen (DataViews and most of the components) is the larger part of the code: the
+// sign-in form does not wait for it, but its download starts with the page, beside the session
+// check, so a signed-in person does not wait for it either.
+const jobsScreen = import('./screens/Jobs');
+const Jobs = lazy(() => jobsScreen);
 
 const MANAGE = 'manage_options';
 
@@ -68,7 +74,19 @@ function Gate() {
         </div>
       </header>
       <main className="content">
-        {user.capabilities.includes(MANAGE) ? <Jobs /> : <Forbidden />}
+        {user.capabilities.includes(MANAGE) ? (
+          <Suspense
+            fallback={
+              <p className="loading-inline" aria-busy="true">
+                <Spinner /> Loading the jobs…
+              </p>
+            }
+          >
+            <Jobs />
+          </Suspense>
+        ) : (
+          <Forbidden />
+        )}
       </main>
     </>
   );

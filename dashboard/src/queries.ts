@@ -29,9 +29,14 @@ export const keys = {
   audit: (page: number, perPage: number) => ['audit', page, perPage] as const,
 };
 
+/** The service does not answer: no response at all, or a proxy in front says it got none. */
+export function isUnreachable(error: unknown): error is ApiError {
+  return error instanceof ApiError && (error.isNetwork || [502, 504].includes(error.status));
+}
+
 /** Errors that go away by themselves: the database is down, or the service is unreachable. */
 export function isTransient(error: unknown): error is ApiError {
-  return error instanceof ApiError && (error.isNetwork || error.code === 'database_unavailable');
+  return isUnreachable(error) || (error instanceof ApiError && error.code === 'database_unavailable');
 }
 
 /** Errors that mean the session is gone (expired, signed out elsewhere, a stale nonce). */
@@ -106,7 +111,7 @@ function healthOf(client: QueryClient): Health {
   for (const query of client.getQueryCache().getAll()) {
     const error = query.state.fetchFailureReason ?? (query.state.status === 'error' ? query.state.error : null);
     if (!isTransient(error)) continue;
-    if (error.isNetwork) return 'network';
+    if (isUnreachable(error)) return 'network';
     health = 'database';
   }
   return health;

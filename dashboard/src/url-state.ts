@@ -217,7 +217,7 @@ export function toView(state: ViewState, narrow: boolean): View {
     titleField: 'job_id',
   };
   return narrow || state.layout === 'list'
-    ? { ...common, type: 'list', descriptionField: 'error_message', showDescription: true }
+    ? { ...common, type: 'list' }
     : { ...common, type: 'table', layout: { density: 'compact' } };
 }
 

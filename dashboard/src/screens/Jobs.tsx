@@ -29,14 +29,23 @@ const NARROW = '(max-width: 600px)';
 
 /** When the shown jobs were fetched: what "5 min ago" counts from. */
 const FetchedAt = createContext(0);
+/** Whether the rows are in the list layout, where values need their label beside them. */
+const InList = createContext(false);
 
-function Time({ value }: { value: string | null }) {
+function Label({ children }: { children: string }) {
+  return useContext(InList) ? <span className="muted">{children} </span> : null;
+}
+
+function Time({ value, label }: { value: string | null; label: string }) {
   const fetchedAt = useContext(FetchedAt);
-  if (!value) return <span className="muted">—</span>;
+  if (!value) return null;
   return (
-    <time dateTime={`${value.replace(' ', 'T')}Z`} title={`${value} UTC, ${formatAgo(value, fetchedAt)}`}>
-      {formatTime(value)}
-    </time>
+    <span>
+      <Label>{label}</Label>
+      <time dateTime={`${value.replace(' ', 'T')}Z`} title={`${value} UTC, ${formatAgo(value, fetchedAt)}`}>
+        {formatTime(value)}
+      </time>
+    </span>
   );
 }
 
@@ -76,14 +85,14 @@ const fields: Field<Job>[] = [
     label: 'Started (UTC)',
     type: 'datetime',
     filterBy: { operators: [...TIME_OPERATORS] },
-    render: ({ item }) => <Time value={item.started_at} />,
+    render: ({ item }) => <Time value={item.started_at} label="Started" />,
   },
   {
     id: 'completed_at',
     label: 'Completed (UTC)',
     type: 'datetime',
     filterBy: { operators: [...TIME_OPERATORS] },
-    render: ({ item }) => <Time value={item.completed_at} />,
+    render: ({ item }) => <Time value={item.completed_at} label="Completed" />,
   },
   {
     id: 'duration',
@@ -91,7 +100,15 @@ const fields: Field<Job>[] = [
     enableSorting: false,
     filterBy: false,
     getValue: ({ item }) => jobDurationSeconds(item),
-    render: ({ item }) => <span className="numeric">{formatDuration(jobDurationSeconds(item))}</span>,
+    render: ({ item }) => {
+      const seconds = jobDurationSeconds(item);
+      return seconds === null ? null : (
+        <span className="numeric">
+          <Label>Took</Label>
+          {formatDuration(seconds)}
+        </span>
+      );
+    },
   },
   {
     id: 'error_message',
@@ -104,9 +121,7 @@ const fields: Field<Job>[] = [
         <span className="error-cut" title={item.error_message}>
           {item.error_message}
         </span>
-      ) : (
-        <span className="muted">—</span>
-      ),
+      ) : null,
   },
 ];
 
@@ -212,6 +227,7 @@ export default function Jobs() {
           </Notice>
         )}
         <FetchedAt.Provider value={jobs.dataUpdatedAt}>
+        <InList.Provider value={view.type === 'list'}>
         <DataViews<Job>
           view={view}
           onChangeView={(next: View) => setState(fromView(next, state, narrow))}
@@ -232,6 +248,7 @@ export default function Jobs() {
               : () => setState({ ...DEFAULT_STATE })
           }
         />
+        </InList.Provider>
         </FetchedAt.Provider>
       </section>
 
