@@ -1,4 +1,5 @@
 import { Button, Notice, Spinner } from '@wordpress/components';
+import { useEnableWpCompatOverlaySlot } from '@wordpress/ui';
 import { lazy, Suspense } from 'react';
 import Banners from './components/Banners';
 import Forbidden from './components/Forbidden';
@@ -93,6 +94,9 @@ function Gate() {
 }
 
 export default function App() {
+  // DataViews' menus and popovers (@wordpress/ui) stack above the page only in this body-level
+  // slot, which WordPress's admin turns on by itself and a standalone page must ask for.
+  useEnableWpCompatOverlaySlot();
   const health = useServiceHealth();
   return (
     <ErrorBoundary>

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, apiRoot, createNonceMiddleware, createRootURLMiddleware, listJobs, nonceMiddleware } from './api';
 import type { Request } from './api';
-import { isSessionEnded, isTransient, retryDelay } from './queries';
+import { isSessionEnded, isTransient, isUnreachable, retryDelay } from './queries';
 
 describe('apiRoot', () => {
   it.each([
@@ -81,6 +81,14 @@ describe('requests', () => {
     vi.stubGlobal('fetch', async () => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
     const error = await listJobs({}).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 502, code: 'http_502', message: 'Bad Gateway' });
+    expect(isUnreachable(error)).toBe(true);
+  });
+
+  it('does not retry an error that will not go away', async () => {
+    vi.stubGlobal('fetch', async () =>
+      Response.json({ code: 'internal_error', message: 'Internal error.', data: { status: 500 } }, { status: 500 }),
+    );
+    const error = await listJobs({}).catch((e: unknown) => e);
     expect(isTransient(error)).toBe(false);
   });
 });

@@ -106,7 +106,7 @@ export function createQueryClient(): QueryClient {
 
 export type Health = 'ok' | 'database' | 'network';
 
-function healthOf(client: QueryClient): Health {
+export function healthOf(client: QueryClient): Health {
   let health: Health = 'ok';
   for (const query of client.getQueryCache().getAll()) {
     const error = query.state.fetchFailureReason ?? (query.state.status === 'error' ? query.state.error : null);

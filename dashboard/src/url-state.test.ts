@@ -4,6 +4,7 @@ import type { ViewState } from './url-state';
 import {
   DEFAULT_FIELDS,
   DEFAULT_STATE,
+  draftFilters,
   fromView,
   parseSearch,
   subtract,
@@ -11,6 +12,7 @@ import {
   toJobsQuery,
   toSearch,
   toView,
+  withDrafts,
 } from './url-state';
 
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -209,5 +211,26 @@ describe('the API query', () => {
     expect(new Date(subtract(Date.UTC(2026, 2, 31), 1, 'months')).toISOString()).toBe('2026-03-03T00:00:00.000Z');
     expect(new Date(subtract(Date.UTC(2024, 1, 29), 1, 'years')).toISOString()).toBe('2023-03-01T00:00:00.000Z');
     expect(new Date(subtract(NOW, 2, 'weeks')).toISOString()).toBe('2026-11-15T12:00:00.000Z');
+  });
+});
+
+describe('draft filters', () => {
+  it('keeps a filter whose value is not filled in yet, until it is', () => {
+    const changed = {
+      ...toView(DEFAULT_STATE, false),
+      filters: [
+        { field: 'status', operator: 'isAny' as const, value: ['failed'] },
+        { field: 'started_at', operator: 'inThePast' as const, value: undefined },
+      ],
+    };
+    const next = fromView(changed, DEFAULT_STATE, false);
+    const drafts = draftFilters(changed, next);
+    expect(drafts).toEqual([{ field: 'started_at', operator: 'inThePast', value: undefined }]);
+    expect(withDrafts(toView(next, false), drafts).filters).toEqual(changed.filters);
+
+    const filled = { field: 'started_at', operator: 'inThePast' as const, value: { value: 3, unit: 'days' } };
+    const later = fromView({ ...changed, filters: [changed.filters[0]!, filled] }, next, false);
+    expect(draftFilters({ ...changed, filters: [changed.filters[0]!, filled] }, later)).toEqual([]);
+    expect(withDrafts(toView(later, false), drafts).filters).toContainEqual(filled);
   });
 });

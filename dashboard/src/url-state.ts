@@ -273,6 +273,32 @@ export function fromView(view: View, previous: ViewState, narrow: boolean): View
   return next;
 }
 
+const FILTER_FIELDS: Record<string, (state: ViewState) => boolean> = {
+  status: (state) => state.status.length > 0,
+  flow_id: (state) => state.flowId !== null,
+  pipeline_id: (state) => state.pipelineId !== null,
+  started_at: (state) => state.started !== null,
+  completed_at: (state) => state.completed !== null,
+};
+
+/**
+ * The filters of a view that a state cannot hold yet: just added, their value not filled in.
+ * DataViews must get them back or it closes the filter the person is filling in.
+ */
+export function draftFilters(view: View, state: ViewState): Filter[] {
+  return (view.filters ?? []).filter((filter) => {
+    const held = FILTER_FIELDS[filter.field];
+    return held !== undefined && !held(state);
+  });
+}
+
+/** A state's view plus the drafts of filters it cannot hold, each field once. */
+export function withDrafts(view: View, drafts: Filter[]): View {
+  const fields = new Set((view.filters ?? []).map((filter) => filter.field));
+  const extra = drafts.filter((filter) => !fields.has(filter.field));
+  return extra.length ? { ...view, filters: [...(view.filters ?? []), ...extra] } : view;
+}
+
 // The API's query parameters -----------------------------------------------------------------
 
 /** The filter part of a state, as a stable string: a query key, and a test of sameness. */

@@ -8,8 +8,8 @@ const INTENTS: Record<string, Intent> = {
   pending: 'draft',
   processing: 'informational',
   completed: 'stable',
-  completed_no_items: 'low',
-  agent_skipped: 'medium',
+  completed_no_items: 'stable',
+  agent_skipped: 'low',
   failed: 'high',
 };
 

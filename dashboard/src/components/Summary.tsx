@@ -1,4 +1,4 @@
-import { Button, Spinner } from '@wordpress/components';
+import { Spinner } from '@wordpress/components';
 import type { BaseStatus, Summary as SummaryData } from '../api';
 import { BASE_STATUSES, countOf, formatDuration, formatNumber, formatRate, STATUS_LABELS } from '../format';
 import { statusIntent } from './StatusBadge';
@@ -76,13 +76,15 @@ export default function Summary({ summary, loading, activeStatuses, activeFlow, 
           <ol>
             {flows.map((group) => (
               <li key={group.flow_id}>
-                <Button
-                  variant="link"
+                <button
+                  type="button"
+                  className="summary__flow"
                   onClick={() => onFlow(group.flow_id!)}
                   aria-pressed={activeFlow === group.flow_id}
+                  title={activeFlow === group.flow_id ? 'Show every flow' : 'Show only this flow'}
                 >
                   Flow {group.flow_id}
-                </Button>
+                </button>
                 <span>
                   {countOf(group.by_status.failed, 'failure')} of {formatNumber(group.total)}
                   <span className="muted"> · {formatRate(group.success_rate)} success</span>

@@ -9,6 +9,7 @@ import {
 } from '@wordpress/components';
 import { useState } from 'react';
 import type { ClearJobsRequest } from '../api';
+import { focusOnMount } from '../components/focus';
 import { canConfirmClear, clearedJobsMessage, clearJobsLabel, newIdempotencyKey, parseId } from '../confirm';
 import { BASE_STATUSES, countOf, formatNumber, STATUS_LABELS } from '../format';
 import { useClearJobs, useClearPreview } from '../queries';
@@ -171,7 +172,7 @@ export default function ClearJobs({ scope, onClose }: Props) {
 
       {counts && (
         <section className="preview" aria-labelledby="preview-heading" aria-live="polite">
-          <h2 id="preview-heading" className="detail__heading">
+          <h2 id="preview-heading" className="detail__heading" tabIndex={-1} ref={focusOnMount}>
             {counts.jobs_matched === 0
               ? 'Nothing to delete'
               : `This would delete ${countOf(counts.jobs_matched, 'job')}${

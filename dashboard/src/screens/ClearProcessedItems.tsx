@@ -1,5 +1,6 @@
 import { Button, Modal, Notice, RadioControl, Spinner, TextControl } from '@wordpress/components';
 import { useState } from 'react';
+import { focusOnMount } from '../components/focus';
 import { clearItemsLabel, newIdempotencyKey, parseId } from '../confirm';
 import { countOf } from '../format';
 import { useClearProcessedItems, useProcessedItemCount } from '../queries';
@@ -115,7 +116,7 @@ export default function ClearProcessedItems({ scope, onClose }: Props) {
       )}
       {counted !== null && count.data !== undefined && (
         <section className="preview" aria-live="polite" aria-labelledby="items-count-heading">
-          <h2 id="items-count-heading" className="detail__heading">
+          <h2 id="items-count-heading" className="detail__heading" tabIndex={-1} ref={focusOnMount}>
             {count.data === 0
               ? `The ${kind} ${counted} has no processed items`
               : `The ${kind} ${counted} has ${countOf(count.data, 'processed item')}`}

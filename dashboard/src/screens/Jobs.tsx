@@ -1,6 +1,6 @@
 import { Button, Notice, Spinner, ToggleControl } from '@wordpress/components';
 import { DataViews } from '@wordpress/dataviews';
-import type { Action, Field, View } from '@wordpress/dataviews';
+import type { Action, Field, Filter, View } from '@wordpress/dataviews';
 import { createContext, lazy, Suspense, useContext, useEffect, useMemo, useState } from 'react';
 import type { BaseStatus, Job } from '../api';
 import Forbidden from '../components/Forbidden';
@@ -18,7 +18,15 @@ import {
 import { useDocumentVisible, useMediaQuery, useViewState } from '../history';
 import { isForbidden, useJobs, useSummary } from '../queries';
 import type { ViewState } from '../url-state';
-import { DEFAULT_STATE, fromView, PER_PAGE_SIZES, TIME_OPERATORS, toView } from '../url-state';
+import {
+  DEFAULT_STATE,
+  draftFilters,
+  fromView,
+  PER_PAGE_SIZES,
+  TIME_OPERATORS,
+  toView,
+  withDrafts,
+} from '../url-state';
 
 const JobDetail = lazy(() => import('./JobDetail'));
 const ClearJobs = lazy(() => import('./ClearJobs'));
@@ -133,11 +141,12 @@ export default function Jobs() {
   const visible = useDocumentVisible();
   const [autoRefresh, setAutoRefresh] = useState(false);
   const [dialog, setDialog] = useState<Dialog>(null);
+  const [drafts, setDrafts] = useState<Filter[]>([]);
   const live = autoRefresh && visible;
 
   const jobs = useJobs(state, live);
   const summary = useSummary(state, live);
-  const view = useMemo(() => toView(state, narrow), [state, narrow]);
+  const view = useMemo(() => withDrafts(toView(state, narrow), drafts), [state, narrow, drafts]);
   const total = jobs.data?.total ?? 0;
   const totalPages = Math.max(1, Math.ceil(total / state.perPage));
 
@@ -230,7 +239,11 @@ export default function Jobs() {
         <InList.Provider value={view.type === 'list'}>
         <DataViews<Job>
           view={view}
-          onChangeView={(next: View) => setState(fromView(next, state, narrow))}
+          onChangeView={(changed: View) => {
+            const next = fromView(changed, state, narrow);
+            setDrafts(draftFilters(changed, next));
+            setState(next);
+          }}
           fields={fields}
           data={jobs.data?.jobs ?? []}
           getItemId={(job) => String(job.job_id)}
@@ -243,9 +256,12 @@ export default function Jobs() {
           onClickItem={openJob}
           empty={<p className="muted">No jobs match these filters.</p>}
           onReset={
-            JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
+            drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
               ? false
-              : () => setState({ ...DEFAULT_STATE })
+              : () => {
+                  setDrafts([]);
+                  setState({ ...DEFAULT_STATE });
+                }
           }
         />
         </InList.Provider>
