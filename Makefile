@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-tools clean
+.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-tools clean dashboard
 
 install: $(VENV)/.installed
 
@@ -62,6 +62,11 @@ bench-10m: bench-tools
 bench-workers: bench-tools
 	$(BIN)/python bench/workers.py --backend sqlite --size 100000
 	$(BIN)/python bench/workers.py --backend mysql --size 1000000
+
+# The dashboard's front end (dashboard/), built into datamachine_jobs/static/dashboard/, which is
+# committed: a build from the same lockfile gives the same bytes.
+dashboard:
+	cd dashboard && npm ci && npm run build
 
 lint: install
 	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py
