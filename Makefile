@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-tools clean dashboard
+.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-tools clean dashboard dashboard-check
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,13 @@ bench-workers: bench-tools
 # committed: a build from the same lockfile gives the same bytes.
 dashboard:
 	cd dashboard && npm ci && npm run build
+
+# CI: the dashboard's lint, types and unit tests, and a build from the lockfile that equals the
+# committed one (a source change without `make dashboard` fails here).
+dashboard-check: dashboard
+	cd dashboard && npm run lint && npm run typecheck && npm test
+	git diff --exit-code --stat -- datamachine_jobs/static/dashboard
+	test -z "$$(git status --porcelain -- datamachine_jobs/static/dashboard)"
 
 lint: install
 	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py
