@@ -168,7 +168,9 @@ def test_gunicorn_boots_without_a_writable_home(tmp_path, database_url, app):
     a "Control server error" at every start."""
     settings = subprocess.run([sys.executable, '-m', 'gunicorn', '-c', 'gunicorn.conf.py',
                                '--print-config', 'wsgi:app'], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60, check=True).stdout
+                              text=True, timeout=60, check=True, env={
+                                  **os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+                                  'DATAMACHINE_SECRET_KEY': SECRET}).stdout
     assert re.search(r'^control_socket_disable += True$', settings, re.M), settings
     process, output_so_far = start_gunicorn(tmp_path, database_url, HOME='/dev/null')
     try:
