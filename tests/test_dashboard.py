@@ -216,6 +216,12 @@ def test_an_operator_works_through_the_dashboard(page, dashboard):
     check(page, 'audit')
     page.keyboard.press('Escape')
 
+    page.get_by_role('button', name='Clear processed items').click()
+    expect(page.get_by_role('dialog')).to_be_visible()
+    check(page, 'clear-processed-items')
+    page.keyboard.press('Escape')
+    expect(page.get_by_role('dialog')).to_have_count(0)
+
     page.get_by_role('button', name='Sign out').click()
     expect(page.get_by_role('button', name='Sign in')).to_be_visible()
     page.reload()

@@ -332,6 +332,27 @@ NO_ROUTE = 'No route was found matching the URL and request method.'
 BAD_REQUEST = envelope(400, 'bad_request', 'The request could not be understood.')
 
 
+def test_the_dashboard_through_nginx_signs_in_with_a_secure_cookie(app, stack):
+    """Over https through the trusted proxy the session cookie is Secure; the page is never
+    cached and its hashed assets are, for a year."""
+    home = stack.http.get(stack.base + '/', allow_redirects=False, timeout=10)
+    assert (home.status_code, home.headers['Location']) == (302, '/dashboard/')
+    page = stack.http.get(stack.base + '/dashboard/', timeout=10)
+    assert page.status_code == 200 and page.headers['Cache-Control'] == 'no-cache'
+    script = re.search(r'src="/dashboard/(assets/[^"]+\.js)"', page.text).group(1)
+    asset = stack.http.get(f'{stack.base}/dashboard/{script}', timeout=10)
+    assert asset.status_code == 200
+    assert asset.headers['Cache-Control'] == 'public, max-age=31536000, immutable'
+    password = create_account(app, 'ops', 'administrator')
+    signed_in = stack.http.post(f'{stack.base}{API}/session', timeout=10,
+                                json={'username': 'ops', 'password': password})
+    assert signed_in.status_code == 200
+    cookie = signed_in.headers['Set-Cookie']
+    assert {'Secure', 'HttpOnly', 'SameSite=Strict'} <= {p.strip() for p in cookie.split(';')}
+    nonce = {'X-WP-Nonce': signed_in.json()['data']['nonce']}
+    assert stack.http.get(f'{stack.base}{API}/jobs', headers=nonce, timeout=10).status_code == 200
+
+
 def test_every_answer_nginx_makes_itself_is_the_json_envelope(stack):
     cases = [
         ('a malformed request line', raw_request('/a b'), BAD_REQUEST),
