@@ -197,7 +197,11 @@ export default function Jobs() {
         onFlow={(flowId) => update({ flowId: state.flowId === flowId ? null : flowId })}
       />
       {summary.isError && !summary.data && (
-        <Notice status="error" isDismissible={false}>
+        <Notice
+          status="error"
+          isDismissible={false}
+          actions={[{ label: 'Try again', onClick: () => void summary.refetch() }]}
+        >
           The summary could not be loaded: {summary.error.message}
         </Notice>
       )}
@@ -208,7 +212,7 @@ export default function Jobs() {
             Jobs
           </h2>
           <p className="jobs__total" data-testid="jobs-total" aria-live="polite">
-            {jobs.data ? countOf(total, 'job') : 'Loading jobs…'}
+            {jobs.data ? countOf(total, 'job') : jobs.isError ? 'Not loaded' : 'Loading jobs…'}
             {jobs.isFetching && jobs.data && <Spinner />}
           </p>
           <div className="jobs__tools">
@@ -231,7 +235,11 @@ export default function Jobs() {
           </div>
         </div>
         {jobs.isError && !isForbidden(jobs.error) && (
-          <Notice status="error" isDismissible={false}>
+          <Notice
+            status="error"
+            isDismissible={false}
+            actions={[{ label: 'Try again', onClick: () => void jobs.refetch() }]}
+          >
             The jobs could not be loaded: {jobs.error.message}
           </Notice>
         )}
@@ -254,7 +262,7 @@ export default function Jobs() {
           search={false}
           actions={actions}
           onClickItem={openJob}
-          empty={<p className="muted">No jobs match these filters.</p>}
+          empty={jobs.isError ? null : <p className="muted">No jobs match these filters.</p>}
           onReset={
             drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
               ? false
