@@ -244,35 +244,35 @@ export default function Jobs() {
           </Notice>
         )}
         <FetchedAt.Provider value={jobs.dataUpdatedAt}>
-        <InList.Provider value={view.type === 'list'}>
-        <DataViews<Job>
-          view={view}
-          onChangeView={(changed: View) => {
-            const next = fromView(changed, state, narrow);
-            setDrafts(draftFilters(changed, next));
-            setState(next);
-          }}
-          fields={fields}
-          data={jobs.data?.jobs ?? []}
-          getItemId={(job) => String(job.job_id)}
-          isLoading={jobs.isPending}
-          paginationInfo={{ totalItems: total, totalPages }}
-          defaultLayouts={{ table: { layout: { density: 'compact' } }, list: {} }}
-          config={{ perPageSizes: [...PER_PAGE_SIZES] }}
-          search={false}
-          actions={actions}
-          onClickItem={openJob}
-          empty={jobs.isError ? null : <p className="muted">No jobs match these filters.</p>}
-          onReset={
-            drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
-              ? false
-              : () => {
-                  setDrafts([]);
-                  setState({ ...DEFAULT_STATE });
-                }
-          }
-        />
-        </InList.Provider>
+          <InList.Provider value={view.type === 'list'}>
+            <DataViews<Job>
+              view={view}
+              onChangeView={(changed: View) => {
+                const next = fromView(changed, state, narrow);
+                setDrafts(draftFilters(changed, next));
+                setState(next);
+              }}
+              fields={fields}
+              data={jobs.data?.jobs ?? []}
+              getItemId={(job) => String(job.job_id)}
+              isLoading={jobs.isPending}
+              paginationInfo={{ totalItems: total, totalPages }}
+              defaultLayouts={{ table: { layout: { density: 'compact' } }, list: {} }}
+              config={{ perPageSizes: [...PER_PAGE_SIZES] }}
+              search={false}
+              actions={actions}
+              onClickItem={openJob}
+              empty={jobs.isError ? null : <p className="muted">No jobs match these filters.</p>}
+              onReset={
+                drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
+                  ? false
+                  : () => {
+                      setDrafts([]);
+                      setState({ ...DEFAULT_STATE });
+                    }
+              }
+            />
+          </InList.Provider>
         </FetchedAt.Provider>
       </section>
 
