@@ -83,7 +83,7 @@ export function createQueryClient(): QueryClient {
     }),
     mutationCache: new MutationCache({
       onError: (error, _variables, _context, mutation) => {
-        if (!mutation.meta?.signingIn && isSessionEnded(error)) endSession(client, 'expired');
+        if (!mutation.meta?.sessionRoute && isSessionEnded(error)) endSession(client, 'expired');
       },
     }),
     defaultOptions: {
@@ -143,7 +143,7 @@ export function useSession() {
 export function useSignIn() {
   const client = useQueryClient();
   return useMutation({
-    meta: { signingIn: true },
+    meta: { sessionRoute: true },
     mutationFn: ({ username, password }: { username: string; password: string }) =>
       api.signIn(username, password),
     retry: false,
@@ -158,7 +158,7 @@ export function useSignIn() {
 export function useSignOut() {
   const client = useQueryClient();
   return useMutation({
-    meta: { signingIn: true },
+    meta: { sessionRoute: true },
     mutationFn: api.signOut,
     onSettled: () => endSession(client, 'signed-out'),
   });

@@ -21,7 +21,8 @@ function Fields({ job, now, onFilter }: { job: Job; now: number; onFilter: Props
       <dd>{job.job_id}</dd>
       <dt>Status</dt>
       <dd>
-        <StatusBadge status={job.status} /> <code className="muted">{job.status}</code>
+        <StatusBadge status={job.status} />
+        {job.status.includes(' - ') && <code className="muted detail__raw">{job.status}</code>}
       </dd>
       <dt>Pipeline</dt>
       <dd>
@@ -78,13 +79,15 @@ function Items({ jobId, live }: { jobId: number; live: boolean }) {
       {items.data && items.data.total > 0 && (
         <>
           <div className="table-scroll">
-            <table className="plain-table">
+            <table className="plain-table items-table">
               <caption className="screen-reader-text">Processed items of job {jobId}</caption>
               <thead>
                 <tr>
                   <th scope="col">Item</th>
                   <th scope="col">Source</th>
-                  <th scope="col">Flow step</th>
+                  <th scope="col" className="items-table__step">
+                    Flow step
+                  </th>
                   <th scope="col">Processed (UTC)</th>
                 </tr>
               </thead>
@@ -93,7 +96,7 @@ function Items({ jobId, live }: { jobId: number; live: boolean }) {
                   <tr key={item.id}>
                     <td className="break">{item.item_identifier}</td>
                     <td>{item.source_type}</td>
-                    <td className="break">
+                    <td className="break items-table__step">
                       <code>{item.flow_step_id}</code>
                     </td>
                     <td>{formatTime(item.processed_at)}</td>

@@ -197,7 +197,11 @@ export default function Jobs() {
         onFlow={(flowId) => update({ flowId: state.flowId === flowId ? null : flowId })}
       />
       {summary.isError && !summary.data && (
-        <Notice status="error" isDismissible={false}>
+        <Notice
+          status="error"
+          isDismissible={false}
+          actions={[{ label: 'Try again', onClick: () => void summary.refetch() }]}
+        >
           The summary could not be loaded: {summary.error.message}
         </Notice>
       )}
@@ -208,7 +212,7 @@ export default function Jobs() {
             Jobs
           </h2>
           <p className="jobs__total" data-testid="jobs-total" aria-live="polite">
-            {jobs.data ? countOf(total, 'job') : 'Loading jobs…'}
+            {jobs.data ? countOf(total, 'job') : jobs.isError ? 'Not loaded' : 'Loading jobs…'}
             {jobs.isFetching && jobs.data && <Spinner />}
           </p>
           <div className="jobs__tools">
@@ -231,40 +235,44 @@ export default function Jobs() {
           </div>
         </div>
         {jobs.isError && !isForbidden(jobs.error) && (
-          <Notice status="error" isDismissible={false}>
+          <Notice
+            status="error"
+            isDismissible={false}
+            actions={[{ label: 'Try again', onClick: () => void jobs.refetch() }]}
+          >
             The jobs could not be loaded: {jobs.error.message}
           </Notice>
         )}
         <FetchedAt.Provider value={jobs.dataUpdatedAt}>
-        <InList.Provider value={view.type === 'list'}>
-        <DataViews<Job>
-          view={view}
-          onChangeView={(changed: View) => {
-            const next = fromView(changed, state, narrow);
-            setDrafts(draftFilters(changed, next));
-            setState(next);
-          }}
-          fields={fields}
-          data={jobs.data?.jobs ?? []}
-          getItemId={(job) => String(job.job_id)}
-          isLoading={jobs.isPending}
-          paginationInfo={{ totalItems: total, totalPages }}
-          defaultLayouts={{ table: { layout: { density: 'compact' } }, list: {} }}
-          config={{ perPageSizes: [...PER_PAGE_SIZES] }}
-          search={false}
-          actions={actions}
-          onClickItem={openJob}
-          empty={<p className="muted">No jobs match these filters.</p>}
-          onReset={
-            drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
-              ? false
-              : () => {
-                  setDrafts([]);
-                  setState({ ...DEFAULT_STATE });
-                }
-          }
-        />
-        </InList.Provider>
+          <InList.Provider value={view.type === 'list'}>
+            <DataViews<Job>
+              view={view}
+              onChangeView={(changed: View) => {
+                const next = fromView(changed, state, narrow);
+                setDrafts(draftFilters(changed, next));
+                setState(next);
+              }}
+              fields={fields}
+              data={jobs.data?.jobs ?? []}
+              getItemId={(job) => String(job.job_id)}
+              isLoading={jobs.isPending}
+              paginationInfo={{ totalItems: total, totalPages }}
+              defaultLayouts={{ table: { layout: { density: 'compact' } }, list: {} }}
+              config={{ perPageSizes: [...PER_PAGE_SIZES] }}
+              search={false}
+              actions={actions}
+              onClickItem={openJob}
+              empty={jobs.isError ? null : <p className="muted">No jobs match these filters.</p>}
+              onReset={
+                drafts.length === 0 && JSON.stringify({ ...state, job: null }) === JSON.stringify(DEFAULT_STATE)
+                  ? false
+                  : () => {
+                      setDrafts([]);
+                      setState({ ...DEFAULT_STATE });
+                    }
+              }
+            />
+          </InList.Provider>
         </FetchedAt.Provider>
       </section>
 
