@@ -12,6 +12,9 @@ import subprocess
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
 from support import (
     API,
     SECRET,
@@ -40,13 +43,13 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networki
 JOBS = 3000
 SERIOUS = {'serious', 'critical'}
 WIDE, NARROW = {'width': 1280, 'height': 900}, {'width': 360, 'height': 780}
+# What a person would wait, at most, for the page to show something (CI machines are busy).
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope='module')
 def browser():
     """Debian's Chromium, headless; Playwright drives it and downloads no browser of its own."""
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -89,8 +92,6 @@ def dashboard(app, database_url, tmp_path):
 
 def check(page, name):
     """No serious or critical axe-core violation on the screen; photographs at both widths."""
-    from axe_playwright_python.sync_playwright import Axe
-
     violations = [(v['id'], v['impact'], v['help'], [n['target'] for n in v['nodes']][:3])
                   for v in Axe().run(page).response['violations'] if v['impact'] in SERIOUS]
     os.makedirs(ARTEFACTS, exist_ok=True)
@@ -111,8 +112,6 @@ def sign_in(page, base, username, password):
 
 def api_jobs(base, password, **query):
     """GET /jobs as the API answers it to the same user, with Basic auth."""
-    import requests
-
     response = requests.get(f'{base}{API}/jobs', params=query, auth=('ops', password),
                             timeout=10)
     assert response.status_code == 200, response.text
@@ -129,8 +128,6 @@ def query_of(page):
 
 
 def test_an_operator_works_through_the_dashboard(page, dashboard):
-    from playwright.sync_api import expect
-
     base, password = dashboard
     page.goto(base + '/')
     assert urlparse(page.url).path == '/dashboard/'
@@ -229,8 +226,6 @@ def test_an_operator_works_through_the_dashboard(page, dashboard):
 
 
 def test_a_subscriber_is_told_what_is_missing(app, page, dashboard):
-    from playwright.sync_api import expect
-
     base, _ = dashboard
     sign_in(page, base, 'reader', create_account(app, 'reader', 'subscriber'))
     expect(page.get_by_test_id('forbidden')).to_contain_text('administrator')
@@ -239,8 +234,6 @@ def test_a_subscriber_is_told_what_is_missing(app, page, dashboard):
 
 def test_the_session_cookie_without_its_nonce_changes_nothing(page, dashboard):
     """What another site's form or script could send with the operator's cookie."""
-    from playwright.sync_api import expect
-
     base, password = dashboard
     sign_in(page, base, 'ops', password)
     expect(page.get_by_test_id('jobs-total')).to_have_text(f'{JOBS:,} jobs')
@@ -253,8 +246,6 @@ def test_the_session_cookie_without_its_nonce_changes_nothing(page, dashboard):
 
 
 def test_a_database_outage_shows_a_banner_that_leaves_by_itself(backend, page, tmp_path):
-    from playwright.sync_api import expect
-
     with outage_switch(backend, tmp_path) as (url, cut, restore):
         app = make_app(url)
         try:

@@ -7,6 +7,15 @@ from flask import Blueprint, redirect, send_from_directory, url_for
 BUILD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'static',
                      'dashboard')
 YEAR = 365 * 24 * 3600
+# The page's scripts and requests come from here only; its components inject <style> elements.
+PAGE_HEADERS = {
+    'Cache-Control': 'no-cache',
+    'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self' "
+                               "'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; "
+                               "base-uri 'self'; form-action 'self'",
+    'Referrer-Policy': 'same-origin',
+    'X-Content-Type-Options': 'nosniff',
+}
 
 bp = Blueprint('dashboard', __name__)
 
@@ -16,11 +25,12 @@ def home():
     return redirect(url_for('dashboard.page'))
 
 
-@bp.get('/dashboard/')
+# /dashboard redirects here: the page finds the API relative to its own address.
+@bp.get('/dashboard/', strict_slashes=True)
 def page():
     """The page itself: never cached, so a new release is picked up at the next load."""
     response = send_from_directory(BUILD, 'index.html', max_age=0)
-    response.headers['Cache-Control'] = 'no-cache'
+    response.headers.update(PAGE_HEADERS)
     return response
 
 
