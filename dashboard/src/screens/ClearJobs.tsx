@@ -9,6 +9,7 @@ import {
 } from '@wordpress/components';
 import { useState } from 'react';
 import type { ClearJobsRequest } from '../api';
+import ClearDone from '../components/ClearDone';
 import { focusOnMount } from '../components/focus';
 import { canConfirmClear, clearedJobsMessage, clearJobsLabel, newIdempotencyKey, parseId } from '../confirm';
 import { BASE_STATUSES, countOf, formatNumber, STATUS_LABELS } from '../format';
@@ -70,27 +71,17 @@ export default function ClearJobs({ scope, onClose }: Props) {
 
   if (done) {
     return (
-      <Modal title="Clear jobs" onRequestClose={onClose}>
-        <Notice status="success" isDismissible={false}>
-          {clearedJobsMessage(done.jobs_deleted, done.processed_items_cleaned)}
-        </Notice>
-        <div className="dialog__actions">
-          <Button
-            variant="secondary"
-            onClick={() => {
-              setKey(newIdempotencyKey());
-              clear.reset();
-              preview.reset();
-              setTyped('');
-            }}
-          >
-            Clear more
-          </Button>
-          <Button variant="primary" onClick={onClose}>
-            Close
-          </Button>
-        </div>
-      </Modal>
+      <ClearDone
+        title="Clear jobs"
+        message={clearedJobsMessage(done.jobs_deleted, done.processed_items_cleaned)}
+        onMore={() => {
+          setKey(newIdempotencyKey());
+          clear.reset();
+          preview.reset();
+          setTyped('');
+        }}
+        onClose={onClose}
+      />
     );
   }
 

@@ -1,5 +1,6 @@
 import { Button, Modal, Notice, RadioControl, Spinner, TextControl } from '@wordpress/components';
 import { useState } from 'react';
+import ClearDone from '../components/ClearDone';
 import { focusOnMount } from '../components/focus';
 import { clearItemsLabel, newIdempotencyKey, parseId } from '../confirm';
 import { countOf } from '../format';
@@ -31,25 +32,15 @@ export default function ClearProcessedItems({ scope, onClose }: Props) {
 
   if (clear.data) {
     return (
-      <Modal title="Clear processed items" onRequestClose={onClose}>
-        <Notice status="success" isDismissible={false}>
-          Deleted {countOf(clear.data.items_deleted, 'processed item')} of {kind} {counted}.
-        </Notice>
-        <div className="dialog__actions">
-          <Button
-            variant="secondary"
-            onClick={() => {
-              setKey(newIdempotencyKey());
-              reset();
-            }}
-          >
-            Clear more
-          </Button>
-          <Button variant="primary" onClick={onClose}>
-            Close
-          </Button>
-        </div>
-      </Modal>
+      <ClearDone
+        title="Clear processed items"
+        message={`Deleted ${countOf(clear.data.items_deleted, 'processed item')} of ${kind} ${counted}.`}
+        onMore={() => {
+          setKey(newIdempotencyKey());
+          reset();
+        }}
+        onClose={onClose}
+      />
     );
   }
 
