@@ -109,3 +109,48 @@ describe('error classes', () => {
     ]);
   });
 });
+
+describe('nonce refresh', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    nonceMiddleware.nonce = '';
+  });
+
+  it('reads a fresh nonce after rest_cookie_invalid_nonce and sends the request again', async () => {
+    const sent: string[] = [];
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      const nonce = (init.headers as Record<string, string>)['X-WP-Nonce'] ?? '';
+      sent.push(`${new URL(url).pathname} ${nonce}`);
+      if (url.endsWith('/session')) {
+        return Response.json({ success: true, data: { nonce: 'fresh' } });
+      }
+      if (nonce !== 'fresh') {
+        return Response.json(
+          { code: 'rest_cookie_invalid_nonce', message: 'Cookie check failed', data: { status: 403 } },
+          { status: 403 },
+        );
+      }
+      return Response.json({ success: true, data: [], total: 0, per_page: 10, offset: 0, next_cursor: null });
+    });
+    nonceMiddleware.nonce = 'stale';
+    expect(await listJobs({ per_page: 10 })).toEqual({ jobs: [], total: 0 });
+    expect(sent).toEqual([
+      '/wp-json/datamachine/v1/jobs stale',
+      '/wp-json/datamachine/v1/session ',
+      '/wp-json/datamachine/v1/jobs fresh',
+    ]);
+    expect(nonceMiddleware.nonce).toBe('fresh');
+  });
+
+  it('leaves another 403 alone', async () => {
+    const fetchMock = vi.fn(async () =>
+      Response.json(
+        { code: 'rest_forbidden', message: 'No.', data: { status: 403 } },
+        { status: 403 },
+      ),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    await expect(listJobs({ per_page: 10 })).rejects.toMatchObject({ status: 403, code: 'rest_forbidden' });
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+});

@@ -191,6 +191,33 @@ export function createNonceMiddleware(nonce = ''): Middleware & { nonce: string 
   return middleware;
 }
 
+/**
+ * On 403 `rest_cookie_invalid_nonce`, read a fresh nonce from `GET session` (the cookie alone)
+ * and send the request once more, as api-fetch's nonce refresh does: a nonce lasts a day at
+ * most, a session up to two, so a page left open would otherwise be sent back to sign-in.
+ */
+export function createNonceRefreshMiddleware(
+  nonce: Middleware & { nonce: string },
+  sessionUrl: () => string,
+): Middleware {
+  return async (request, next) => {
+    const response = await next(request);
+    if (response.status !== 403 || request.path === 'session') return response;
+    const code = await response
+      .clone()
+      .json()
+      .then((body: { code?: unknown } | null) => body?.code, () => undefined);
+    if (code !== 'rest_cookie_invalid_nonce') return response;
+    const session = await fetch(sessionUrl(), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    });
+    if (!session.ok) return response;
+    nonce.nonce = ((await session.json()) as { data: { nonce: string } }).data.nonce;
+    return next(request);
+  };
+}
+
 /** The API root for a page served at `<prefix>/dashboard/`: relative, so a path prefix works. */
 export function apiRoot(href: string): string {
   return new URL('../wp-json/datamachine/v1/', href).toString();
@@ -209,8 +236,10 @@ const fetchHandler: Handler = (request) =>
   });
 
 export const nonceMiddleware = createNonceMiddleware();
+const pageUrl = () => globalThis.location?.href ?? 'http://localhost/dashboard/';
 const middlewares: Middleware[] = [
-  createRootURLMiddleware(apiRoot(globalThis.location?.href ?? 'http://localhost/dashboard/')),
+  createRootURLMiddleware(apiRoot(pageUrl())),
+  createNonceRefreshMiddleware(nonceMiddleware, () => new URL('session', apiRoot(pageUrl())).toString()),
   nonceMiddleware,
 ];
 
