@@ -81,7 +81,7 @@ def prepare(backend, size, purpose='read', log=print):
                 seed.seed(size, rng_seed=1)
                 accounts.create_user(USERNAME, 'administrator')
                 _, password = accounts.create_app_password(
-                    USERNAME, 'bench', app.config['PASSWORD_DIGEST_KEY'])
+                    USERNAME, 'bench', app.extensions['datamachine_config'].password_key)
                 if backend == 'sqlite':  # sampled statistics: a full ANALYZE of 10M takes 9 min
                     db.database.execute_sql('PRAGMA analysis_limit = 10000')
                     db.database.execute_sql('ANALYZE')
