@@ -29,7 +29,8 @@ def main():
         with app.app_context(), db.database.connection_context():
             db.migration_runner().up()
             accounts.create_user('ops', 'administrator')
-            _, plain = accounts.create_app_password('ops', 'n', app.extensions['datamachine_config'].password_key)
+            key = app.extensions['datamachine_config'].password_key
+            _, plain = accounts.create_app_password('ops', 'n', key)
         with app.test_request_context('/'), db.database.connection_context():
             assert auth.verify_password('ops', plain)
             print(f'verify_password with its SQLite lookup: '
