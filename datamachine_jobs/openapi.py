@@ -45,7 +45,7 @@ PREFER = {
     'description': f'`{headers.RESPOND_ASYNC}` (RFC 7240): answer 202 at once with the queued '
                    'operation, and clear in the background (not for a dry run). Other '
                    'preferences are ignored.',
-    'schema': {'type': 'string'}}
+    'schema': {'type': 'string'}, 'example': headers.RESPOND_ASYNC}
 IDEMPOTENCY_KEY = {
     'in': 'header', 'name': headers.IDEMPOTENCY_KEY, 'required': False,
     'description': 'Makes a repeat of this request (same method, path and parameters) answer '
