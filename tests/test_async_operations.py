@@ -23,9 +23,10 @@ from support import (
 )
 
 from datamachine_jobs import db
+from datamachine_jobs.api import async_operations
 from datamachine_jobs.models import AsyncOperation, AuditRecord, Job, ProcessedItem
 from datamachine_jobs.services import audit, clearing, operations
-from datamachine_jobs.vocabulary import MAX_ID
+from datamachine_jobs.vocabulary import JOBS_CLEAR, MAX_ID
 
 ASYNC = {'Prefer': 'respond-async'}
 LIVE = ('queued', 'running')
@@ -412,3 +413,25 @@ def test_the_command_line_lists_operations(client, admin, app, held):
     assert row.split('\t')[1:4] == ['jobs.clear', 'queued', '{"type":"failed"}']
     lines = runner.invoke(args=['operations', 'list', '--json']).output.splitlines()
     assert json.loads(lines[0])['id'] == held[0]
+
+
+def test_the_watch_takes_over_an_operation_whose_lease_expired(client, admin, app, monkeypatch):
+    """What each gunicorn worker runs (gunicorn.conf.py): here with a one-second lease, over an
+    operation queued by a process that died before its thread started."""
+    change_settings(monkeypatch, app, operation_lease=1)
+    insert_job('failed')
+    with db.database.connection_context():
+        queued = operations.enqueue(JOBS_CLEAR, {'type': 'all'}, {
+            'failed_only': False, 'cleanup_processed': False}, {'via': 'http'})
+    age(queued['id'])
+    before = scrape(client)
+    watching, stop = async_operations.watch(app)
+    try:
+        done = follow(client, admin, f'{API}/operations/{queued["id"]}')
+    finally:
+        stop.set()
+        watching.join(timeout=30)
+    assert not watching.is_alive()
+    assert (done['state'], done['rows_done']) == ('completed', {'jobs': 1, 'processed_items': 0})
+    wait_for(lambda: delta(before, scrape(client), 'datamachine_rows_deleted_total',
+                           table='jobs') == 1, 'the deleted rows to be counted')
