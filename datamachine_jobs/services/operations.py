@@ -150,9 +150,6 @@ def run(operation_id, batch_size, counted=None):
     audited = _take_up(row, me)
     if audited is None:
         return None
-    if row.rows_matched is None:
-        _update(operation_id, rows_matched=audit.json_text(
-            _rows(action.count(audited.bound, **arguments))))
     stopped = []
 
     def proceed():
@@ -176,6 +173,9 @@ def run(operation_id, batch_size, counted=None):
 
     try:
         with audit.running(audited, action.tables, then=end):
+            if row.rows_matched is None:  # counted once, when it starts
+                _update(operation_id, rows_matched=audit.json_text(
+                    _rows(action.count(audited.bound, **arguments))))
             action.clear(batch_size=batch_size, bound=audited.bound, progress=progress,
                          proceed=proceed, **arguments)
             if stopped:
