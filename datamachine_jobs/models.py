@@ -205,8 +205,9 @@ class AuditRecord(BaseModel):
 
     `parameters` (the request as received) and `rows_deleted` (kept up to date batch by batch)
     hold JSON objects; `outcome` is started, completed or failed (a clear that failed part-way
-    committed whole batches: rerunning it finishes the work). A started record whose process is
-    gone reads as interrupted (see services.locks).
+    committed whole batches: rerunning it finishes the work), or cancelled (an operation stopped
+    between batches). A started record whose process is gone reads as interrupted (see
+    services.locks).
     """
 
     id = BigAutoField()
