@@ -1,5 +1,6 @@
 """The `datamachine-jobs` command line: migrations, users, application passwords, jobs, processed
-items and demo data, acting on the configured database through the same services as the API."""
+items, the audit log, operations and demo data, acting on the configured database through the
+same services as the API."""
 import functools
 
 import click
