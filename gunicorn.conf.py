@@ -70,6 +70,14 @@ def on_starting(server):
         os.remove(os.path.join(folder, name))
 
 
+def post_worker_init(worker):
+    """Watch, in a thread of each worker, for the operations (clears asked with Prefer:
+    respond-async) whose worker died, and finish them here once their lease has expired."""
+    from datamachine_jobs.api.async_operations import watch
+
+    watch(worker.wsgi)
+
+
 def child_exit(server, worker):
     """Let the metrics of a worker that has gone stop counting as live."""
     from prometheus_client import multiprocess

@@ -19,6 +19,7 @@ def create_app(overrides=None):
 
     from . import cli, db, request_log
     from .api import ids
+    from .api.async_operations import bp as async_operations_bp
     from .api.audit import bp as audit_bp
     from .api.dashboard import bp as dashboard_bp
     from .api.docs import bp as docs_bp
@@ -56,6 +57,7 @@ def create_app(overrides=None):
     app.register_blueprint(audit_bp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(session_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(async_operations_bp, url_prefix=API_PREFIX)
     app.register_blueprint(operations_bp)
     app.register_blueprint(dashboard_bp)
     cli.register(app)

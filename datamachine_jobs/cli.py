@@ -1,5 +1,6 @@
 """The `datamachine-jobs` command line: migrations, users, application passwords, jobs, processed
-items and demo data, acting on the configured database through the same services as the API."""
+items, the audit log, operations and demo data, acting on the configured database through the
+same services as the API."""
 import functools
 
 import click
@@ -15,9 +16,17 @@ from .config import ConfigError, settings
 from .errors import invalid_params
 from .models import Job, User
 from .schemas import job_list_args
-from .services import accounts, audit, clearing, jobs, listing, processed_items
+from .services import accounts, audit, clearing, jobs, listing, operations, processed_items
 from .services import seed as seeding
-from .vocabulary import API_PREFIX, AUDIT_ACTIONS, ITEMS_CLEAR, JOB_KEYS, JOBS_CLEAR, MAX_ID
+from .vocabulary import (
+    API_PREFIX,
+    AUDIT_ACTIONS,
+    FAILED,
+    ITEMS_CLEAR,
+    JOB_KEYS,
+    JOBS_CLEAR,
+    MAX_ID,
+)
 
 
 def with_database(check_migrations=True):
@@ -271,19 +280,56 @@ audit_cli = AppGroup('audit', help='Read the audit log of destructive calls.')
 def audit_list(action, username, limit, as_json):
     """List audit records, newest first."""
     records, total = audit.list_records(limit, 0, action, username)
+    _print_records(records, audit.KEYS, as_json)
+    click.echo(f'{len(records)} of {total} records', err=True)
+
+
+operations_cli = AppGroup('operations', help='Follow and finish the clears asked with '
+                                             'Prefer: respond-async.')
+
+
+@operations_cli.command('list')
+@click.option('--limit', type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option('--json', 'as_json', is_flag=True, help='Print one JSON operation per line.')
+@with_database()
+def operations_list(limit, as_json):
+    """List operations, newest first."""
+    page, total = operations.list_operations(limit, 0)
+    _print_records(page, operations.KEYS, as_json)
+    click.echo(f'{len(page)} of {total} operations', err=True)
+
+
+@operations_cli.command('resume')
+@with_database()
+def operations_resume():
+    """Carry out here, to their end, the queued operations and those whose worker died (their
+    lease expired); exit with status 1 when one fails."""
+    config = settings()
+    claimed = operations.claim_expired(config.operation_lease, queued_too=True)
+    if not claimed:
+        click.echo('Nothing to resume.')
+    ended = {operation_id: operations.run(operation_id, config.clear_batch_size)
+             for operation_id in claimed}
+    for operation_id, state in ended.items():
+        click.echo(f'operation {operation_id}: {state or "carried out by another process"}')
+    if FAILED in ended.values():
+        click.get_current_context().exit(1)
+
+
+def _print_records(records, keys, as_json):
+    """One line per record: its JSON, or a tab-separated row under a header of `keys`."""
     if not as_json:
-        click.echo('\t'.join(audit.KEYS))
+        click.echo('\t'.join(keys))
     for record in records:
         click.echo(orjson.dumps(record).decode() if as_json else '\t'.join(
             '-' if value is None else orjson.dumps(value).decode() if isinstance(value, dict)
             else str(value) for value in record.values()))
-    click.echo(f'{len(records)} of {total} records', err=True)
 
 
 def register(app):
     """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
     for command in (db_cli, users_cli, passwords_cli, jobs_cli, items_cli, audit_cli,
-                    seed_command, demo_command):
+                    operations_cli, seed_command, demo_command):
         app.cli.add_command(command)
 
 

@@ -41,6 +41,8 @@ class Config:
     # Seconds a dashboard session lasts without a request, and at most from sign-in.
     session_idle_timeout: int = 43200
     session_lifetime: int = 172800
+    # Seconds an operation's heartbeat may age before another worker takes the operation over.
+    operation_lease: int = 30
 
     def resolved(self, instance_path):
         """These settings with the instance-folder defaults filled in (database file, secret)."""
@@ -83,6 +85,7 @@ class Config:
             auth_failure_window=_int_setting(environ, 'DATAMACHINE_AUTH_FAILURE_WINDOW', 300),
             session_idle_timeout=_int_setting(environ, 'DATAMACHINE_SESSION_IDLE_TIMEOUT', 43200),
             session_lifetime=_int_setting(environ, 'DATAMACHINE_SESSION_LIFETIME', 172800),
+            operation_lease=_int_setting(environ, 'DATAMACHINE_OPERATION_LEASE', 30),
         )
 
 

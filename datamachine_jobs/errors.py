@@ -11,7 +11,14 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
 from .config import settings
-from .exceptions import AlreadyProcessed, InvalidTransition, JobNotFound, ProcessedItemNotFound
+from .exceptions import (
+    AlreadyProcessed,
+    InvalidTransition,
+    JobNotFound,
+    OperationFinished,
+    OperationNotFound,
+    ProcessedItemNotFound,
+)
 from .schemas.fields import Missing
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,10 @@ DOMAIN_ERRORS = {
     AlreadyProcessed: lambda err: APIError(409, 'already_processed',
                                            'This item was already processed.',
                                            existing=err.existing),
+    OperationNotFound: lambda err: APIError(404, 'operation_not_found', 'Operation not found.'),
+    OperationFinished: lambda err: APIError(409, 'operation_finished',
+                                            f'The operation has already ended ({err.state}).',
+                                            state=err.state),
 }
 
 

@@ -24,3 +24,15 @@ class AlreadyProcessed(Exception):
     def __init__(self, existing):
         super().__init__(existing['id'])
         self.existing = existing
+
+
+class OperationNotFound(LookupError):
+    """No operation has this id."""
+
+
+class OperationFinished(Exception):
+    """The operation has ended (`state`): there is nothing left to cancel."""
+
+    def __init__(self, state):
+        super().__init__(state)
+        self.state = state

@@ -205,8 +205,9 @@ class AuditRecord(BaseModel):
 
     `parameters` (the request as received) and `rows_deleted` (kept up to date batch by batch)
     hold JSON objects; `outcome` is started, completed or failed (a clear that failed part-way
-    committed whole batches: rerunning it finishes the work). A started record whose process is
-    gone reads as interrupted (see services.locks).
+    committed whole batches: rerunning it finishes the work), or cancelled (an operation stopped
+    between batches). A started record whose process is gone reads as interrupted (see
+    services.locks).
     """
 
     id = BigAutoField()
@@ -260,3 +261,38 @@ class AuthFailure(BaseModel):
     class Meta:
         table_name = 'datamachine_auth_failures'
         primary_key = CompositeKey('window_start', 'remote_addr', 'username')
+
+
+class AsyncOperation(BaseModel):
+    """A clear that outlives its request (`Prefer: respond-async`): what was asked, the bound it
+    fixed when it was queued, where it stands, and its lease: the process carrying it out
+    (`owner`, `host:pid`) and when that process last showed it was alive (`heartbeat_at`).
+    Another worker takes over an operation whose heartbeat is older than the lease
+    (services/operations.py).
+
+    `parameters` (the request as received), `arguments` (what the clear is called with, an age
+    already turned into its cut-off time), `actor` (who asked, as the audit record names them),
+    `rows_matched` and `rows_done` hold JSON objects.
+    """
+
+    id = BigAutoField()
+    created_at = TimestampField(default=utcnow)
+    action = CharField(max_length=60)
+    state = CharField(max_length=20)
+    parameters = TextField()
+    arguments = TextField()
+    actor = TextField()
+    bound = BigIntegerField()
+    rows_matched = TextField(null=True)
+    rows_done = TextField()
+    started_at = TimestampField(null=True)
+    finished_at = TimestampField(null=True)
+    cancel_requested_at = TimestampField(null=True)
+    error = TextField(null=True)
+    audit_id = BigIntegerField(null=True)
+    owner = CharField(max_length=100)
+    heartbeat_at = TimestampField()
+
+    class Meta:
+        table_name = 'datamachine_operations'
+        indexes = ((('state', 'heartbeat_at'), False),)

@@ -21,6 +21,7 @@ from .schemas.jobs import (
     SummaryArgs,
     UpdateJobArgs,
 )
+from .schemas.operations import OperationListArgs
 from .schemas.processed_items import (
     BatchItem,
     CheckItemArgs,
@@ -37,6 +38,14 @@ JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True,
           'schema': {'type': 'integer', 'minimum': 0}}
 ITEM_ID = {'in': 'path', 'name': 'item_id', 'required': True,
            'schema': {'type': 'integer', 'minimum': 0}}
+OPERATION_ID = {'in': 'path', 'name': 'operation_id', 'required': True,
+                'schema': {'type': 'integer', 'minimum': 0}}
+PREFER = {
+    'in': 'header', 'name': headers.PREFER, 'required': False,
+    'description': f'`{headers.RESPOND_ASYNC}` (RFC 7240): answer 202 at once with the queued '
+                   'operation, and clear in the background (not for a dry run). Other '
+                   'preferences are ignored.',
+    'schema': {'type': 'string'}, 'example': headers.RESPOND_ASYNC}
 IDEMPOTENCY_KEY = {
     'in': 'header', 'name': headers.IDEMPOTENCY_KEY, 'required': False,
     'description': 'Makes a repeat of this request (same method, path and parameters) answer '
@@ -58,10 +67,21 @@ REPLAYED = {headers.REPLAYED: {'description': '`true` when this answers a repeat
 RETRY_AFTER = {'description': 'Seconds to wait before trying again.', **COUNT}
 
 
-def _links(operation_id, **parameters):
-    return {'operationId': operation_id, 'parameters': parameters}
+def _links(target, **parameters):
+    return {'operationId': target, 'parameters': parameters}
 
 
+OPERATION_LINKS = {
+    'GetOperation': _links('get_operation', operation_id='$response.body#/data/id'),
+    'CancelOperation': _links('cancel_operation', operation_id='$response.body#/data/id')}
+# The answer of a clear queued by `Prefer: respond-async`.
+QUEUED = {
+    'Location': {'description': 'The operation, to follow until it ends.', 'required': True,
+                 'schema': {'type': 'string', 'format': 'uri-reference'}},
+    headers.PREFERENCE_APPLIED: {'description': 'The preference this answer honours.',
+                                 'required': True,
+                                 'schema': {'const': headers.RESPOND_ASYNC}},
+    **REPLAYED}
 JOB_LINKS = {'GetJob': _links('get_job', job_id='$response.body#/data/job_id'),
              'UpdateJob': _links('update_job', job_id='$response.body#/data/job_id'),
              'RecordItems': _links('record_items', job_id='$response.body#/data/job_id')}
@@ -108,8 +128,9 @@ OPERATIONS = {
         'delete': Operation(
             'clear_jobs', 'Clear all or the failed jobs, optionally by age and scope; dry_run '
             'previews it.', body=ClearJobsArgs,
-            answers={200: {'oneOf': [responses.Cleared, responses.ClearPreview]}},
-            headers={200: REPLAYED}),
+            answers={200: {'oneOf': [responses.Cleared, responses.ClearPreview]},
+                     202: responses.OneOperation},
+            headers={200: REPLAYED, 202: QUEUED}, links={202: OPERATION_LINKS}),
     },
     '/jobs/summary': {
         'get': Operation(
@@ -139,7 +160,8 @@ OPERATIONS = {
             answers={200: responses.ItemList}, headers={200: PAGE_HEADERS}),
         'delete': Operation(
             'clear_items', 'Delete every record of a pipeline or a flow.', body=ClearItemsArgs,
-            answers={200: responses.ItemsCleared}, headers={200: REPLAYED}),
+            answers={200: responses.ItemsCleared, 202: responses.OneOperation},
+            headers={200: REPLAYED, 202: QUEUED}, links={202: OPERATION_LINKS}),
     },
     '/processed-items/check': {
         'get': Operation(
@@ -151,6 +173,22 @@ OPERATIONS = {
             'list_audit', 'Audit records of destructive calls (who, from where, what, rows '
             'deleted), newest first.', AuditListArgs, answers={200: responses.AuditList},
             headers={200: PAGE_HEADERS}),
+    },
+    '/operations': {
+        'get': Operation(
+            'list_operations', 'Clears asked with Prefer: respond-async, newest first.',
+            OperationListArgs, answers={200: responses.OperationList},
+            headers={200: PAGE_HEADERS}),
+    },
+    '/operations/{operation_id}': {
+        'get': Operation(
+            'get_operation', 'One operation: where it stands, and its result once completed.',
+            answers={200: responses.OneOperation, 404: None}),
+        'delete': Operation(
+            'cancel_operation', 'Cancel an operation: a queued one at once (200), a running one '
+            'after its current batch (202); what it deleted stays deleted.',
+            answers={200: responses.OneOperation, 202: responses.OneOperation, 404: None,
+                     409: None}),
     },
     '/processed-items/{item_id}': {
         'delete': Operation('delete_item', 'Delete one deduplication record.',
@@ -177,6 +215,8 @@ OPERATIONS = {
 # request with the key still runs) and 422 (the key was used with other parameters).
 IDEMPOTENT = {('/jobs', 'post'), ('/jobs', 'delete'), ('/jobs/{job_id}', 'patch'),
               ('/jobs/{job_id}/processed-items', 'post'), ('/processed-items', 'delete')}
+# The routes that honour `Prefer: respond-async`.
+RESPOND_ASYNC = {('/jobs', 'delete'), ('/processed-items', 'delete')}
 ERROR_RESPONSES = {
     'Error': ('An error, in the one envelope.', {}),
     'NotLoggedIn': ('No credentials, or wrong ones.', {'WWW-Authenticate': {
@@ -230,10 +270,14 @@ def _operation(converter, path, method, operation):
         parameters.append(JOB_ID)
     if '{item_id}' in path:
         parameters.append(ITEM_ID)
+    if '{operation_id}' in path:
+        parameters.append(OPERATION_ID)
     if operation.query:
         parameters += _query_parameters(converter, operation.query)
     if method != 'get':
         responses['413'] = 'Error'
+    if (path, method) in RESPOND_ASYNC:
+        parameters.append(PREFER)
     if (path, method) in IDEMPOTENT:
         parameters.append(IDEMPOTENCY_KEY)
         responses.update({'409': 'Conflict', '422': 'Error'})
@@ -260,7 +304,8 @@ def build():
         plugins=[plugin], servers=[{'url': API_PREFIX}],
         security=[{'basicAuth': []}, {'sessionCookie': [], 'nonce': []}],
         info={'description': 'Monitor and clean up workflow executions (jobs). The jobs, '
-                             'processed-items and audit routes need an administrator: HTTP '
+                             'processed-items, audit and operations routes need an '
+                             'administrator: HTTP '
                              'Basic auth with an application password, or the dashboard\'s '
                              'session cookie (POST /session) with its nonce in X-WP-Nonce. On '
                              'reading routes unknown query parameters are ignored and an empty '
@@ -284,7 +329,7 @@ def build():
                                                  'patternProperties': GLOBAL_KEYS},
                                schema=schema)
     for schema in (responses.Cleared, responses.ClearPreview, responses.OneItem,
-                   responses.ItemBatch):
+                   responses.ItemBatch, responses.OneOperation):
         spec.components.schema(schema.__name__, schema=schema)
     for path, methods in OPERATIONS.items():
         spec.path(path=path, operations={

@@ -17,6 +17,12 @@ JOBS_CLEAR = 'jobs.clear'
 ITEMS_CLEAR = 'processed_items.clear'
 ITEM_DELETE = 'processed_items.delete'
 AUDIT_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE)
+# The clears that may outlive their request (`Prefer: respond-async`), and the states of such an
+# operation: waiting for its thread, deleting, and the three ends.
+OPERATION_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR)
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
+    'queued', 'running', 'completed', 'failed', 'cancelled')
+OPERATION_STATES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)
 # The dashboard's session cookie, and the header that must carry its nonce.
 SESSION_COOKIE = 'datamachine_session'
 NONCE_HEADER = 'X-WP-Nonce'

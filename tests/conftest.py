@@ -10,6 +10,7 @@ from support import BACKENDS, basic, close_pool, create_account, fresh_database_
 from datamachine_jobs import db
 from datamachine_jobs.models import (
     AppPassword,
+    AsyncOperation,
     AuditRecord,
     AuthFailure,
     IdempotencyKey,
@@ -75,7 +76,7 @@ def app(session_app):
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
         for model in (Session, AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
-                      AuthFailure):
+                      AuthFailure, AsyncOperation):
             model.delete().execute()
 
 

@@ -12,7 +12,7 @@ import pytest
 from support import API, count_rows, insert_job
 
 from datamachine_jobs import db
-from datamachine_jobs.models import AuditRecord, Job
+from datamachine_jobs.models import AsyncOperation, AuditRecord, Job
 from datamachine_jobs.services import seed
 
 pytestmark = pytest.mark.slow
@@ -91,6 +91,21 @@ def test_a_repeat_with_its_key_resumes_the_clear_within_its_bound(database_url, 
     assert record['rows_deleted'] == {'jobs': JOBS, 'processed_items':
                                       response.get_json()['processed_items_cleaned']}
     assert record['parameters'] == {'type': 'all', 'cleanup_processed': True}
+
+
+def test_a_repeat_asking_to_be_answered_async_resumes_the_clear_at_once(database_url, client,
+                                                                        admin, many_jobs):
+    """A clear that was waited for is resumed as it began, whatever its repeat prefers."""
+    killed_mid_clear(database_url, admin, key='nightly-2')
+    response = client.delete(f'{API}/jobs', headers={**admin, 'Idempotency-Key': 'nightly-2',
+                                                     'Prefer': 'respond-async'},
+                             json={'type': 'all', 'cleanup_processed': True})
+    assert response.status_code == 200, response.get_json()
+    assert 'Preference-Applied' not in response.headers
+    assert response.get_json()['jobs_deleted'] == JOBS
+    assert count_rows(AsyncOperation) == 0 and count_rows(Job) == 0
+    [record] = audit_records(client, admin)
+    assert record['outcome'] == 'completed'
 
 
 def test_a_running_clear_reads_started(database_url, client, admin, many_jobs):

@@ -111,3 +111,19 @@ def test_a_documented_pattern_matches_exactly_what_its_field_loads(name, data):
     documented = any(matches_pattern(b['pattern'], value) if 'pattern' in b else
                      value in b.get('enum', ()) for b in branches if b.get('type') == 'string')
     assert documented == _loads(field, value), value
+
+
+def test_the_clears_document_respond_async_and_the_operations_their_answers(client):
+    document = client.get(f'{API}/openapi.json').get_json()
+    for path in ('/jobs', '/processed-items'):
+        clear = document['paths'][path]['delete']
+        prefer = [p for p in clear['parameters'] if p['name'] == headers.PREFER]
+        assert [p['example'] for p in prefer] == [headers.RESPOND_ASYNC]
+        accepted = clear['responses']['202']
+        assert {'Location', 'Preference-Applied'} <= set(accepted['headers'])
+        assert set(accepted['links']) == {'GetOperation', 'CancelOperation'}
+    operation = document['paths']['/operations/{operation_id}']
+    assert set(operation['get']['responses']) >= {'200', '404'}
+    assert set(operation['delete']['responses']) >= {'200', '202', '404', '409'}
+    assert 'X-WP-Total' in document['paths']['/operations']['get']['responses']['200'][
+        'headers']

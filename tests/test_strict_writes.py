@@ -6,8 +6,10 @@ import re
 import pytest
 from support import API, basic_credentials, count_rows, insert_items, insert_job
 
+from datamachine_jobs import db
 from datamachine_jobs.models import AuditRecord, Job, ProcessedItem, Session
-from datamachine_jobs.vocabulary import API_PREFIX
+from datamachine_jobs.services import operations
+from datamachine_jobs.vocabulary import API_PREFIX, JOBS_CLEAR
 
 WRITING = {'POST', 'PUT', 'PATCH', 'DELETE'}
 SIGN_IN, SIGN_OUT = ('POST', '/session'), ('DELETE', '/session')
@@ -20,6 +22,7 @@ VALID = {
                                                  'item_identifier': 'x'},
     ('DELETE', '/processed-items'): {'clear_type': 'flow', 'target_id': 1},
     ('DELETE', '/processed-items/{item_id}'): {},
+    ('DELETE', '/operations/{operation_id}'): {},
     # The session routes' requests are made by `valid_request`, with the admin's password.
     SIGN_IN: None,
     SIGN_OUT: None,
@@ -51,8 +54,16 @@ def rows(app):
     return job, item, snapshot
 
 
-def url(path, job, item):
-    return API + path.format(job_id=job, item_id=item)
+@pytest.fixture
+def operation(app):
+    """A queued operation, which no thread runs here: cancelling it is a valid request."""
+    with db.database.connection_context():
+        return operations.enqueue(JOBS_CLEAR, {'type': 'failed'}, {
+            'failed_only': True, 'cleanup_processed': False}, {'via': 'http'})['id']
+
+
+def url(path, job, item, operation):
+    return API + path.format(job_id=job, item_id=item, operation_id=operation)
 
 
 def valid_request(client, admin, route):
@@ -68,15 +79,16 @@ def valid_request(client, admin, route):
 
 @pytest.mark.parametrize('route', sorted(VALID), ids=' '.join)
 @pytest.mark.parametrize('where', ['body', 'query'])
-def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, rows, route, where):
+def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, rows, operation,
+                                                              route, where):
     job, item, snapshot = rows
     method, path = route
     body, headers = valid_request(client, admin, route)
     before = snapshot()
     query = {}
     (body if where == 'body' else query).update({'dryRun': True, 'colour': 'red'})
-    response = client.open(url(path, job, item), method=method, headers=headers, json=body,
-                           query_string=query)
+    response = client.open(url(path, job, item, operation), method=method, headers=headers,
+                           json=body, query_string=query)
     assert response.status_code == 400
     assert response.get_json() == {
         'code': 'rest_invalid_param', 'message': 'Invalid parameter(s): dryRun, colour',
@@ -88,11 +100,11 @@ def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, row
 
 
 @pytest.mark.parametrize('route', sorted(VALID), ids=' '.join)
-def test_wordpress_global_parameters_are_accepted(client, admin, rows, route):
+def test_wordpress_global_parameters_are_accepted(client, admin, rows, operation, route):
     job, item, _ = rows
     method, path = route
     body, headers = valid_request(client, admin, route)
-    response = client.open(url(path, job, item), method=method, headers=headers,
+    response = client.open(url(path, job, item, operation), method=method, headers=headers,
                            json={**body, **GLOBALS}, query_string=GLOBALS)
     assert response.status_code in (200, 201), response.get_json()
 

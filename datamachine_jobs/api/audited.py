@@ -21,12 +21,16 @@ def audited(action, parameters, bound_of=lambda: None, tables=()):
         if operation is None:  # not while this request holds the key; said rather than assumed
             raise key_in_use()
     else:
-        principal = auth.current_user()
-        actor = {'via': principal.via, 'username': principal.username,
-                 'app_password': principal.password_name, 'remote_addr': request.remote_addr,
-                 'request_id': g.get('request_id')}
-        operation = audit.start(action, parameters, actor, bound_of(), then=(
+        operation = audit.start(action, parameters, actor(), bound_of(), then=(
             None if claimed is None else lambda record_id: idempotency.attach(claimed, record_id)))
     with audit.running(operation, tables):
         yield operation
     metrics.count_deleted(operation.rows_this_run)
+
+
+def actor():
+    """Who makes this request, as an audit record names them."""
+    principal = auth.current_user()
+    return {'via': principal.via, 'username': principal.username,
+            'app_password': principal.password_name, 'remote_addr': request.remote_addr,
+            'request_id': g.get('request_id')}

@@ -17,7 +17,9 @@ from ..schemas.jobs import JobFilterArgs
 from ..services import clearing, jobs, listing, summary
 from ..vocabulary import JOB_KEYS, JOBS_CLEAR
 from . import paging
+from .async_operations import accepted, prefers_async
 from .audited import audited
+from .cleared import jobs_cleared
 from .idempotent import idempotent
 from .params import body_params, parse
 
@@ -92,7 +94,8 @@ def update_job(job_id):
 @bp.delete('/jobs')
 @idempotent(operation=True)
 def clear_jobs():
-    """Delete all or the failed jobs (optionally by age and scope), or preview it with dry_run."""
+    """Delete all or the failed jobs (optionally by age and scope), or preview it with dry_run;
+    with Prefer: respond-async, answer 202 at once and clear in the background."""
     received = body_params()
     args = parse(clear_jobs_args, received)
     failed_only = args['type'] == 'failed'
@@ -103,10 +106,12 @@ def clear_jobs():
         return {'success': True, 'dry_run': True, 'jobs_matched': matched,
                 'processed_items_matched': items,
                 'by_status': {base: by_status.get(base, 0) for base in statuses.BASE_STATUSES}}
+    if prefers_async():
+        return accepted(JOBS_CLEAR, received, {'failed_only': failed_only,
+                                               'cleanup_processed': args['cleanup_processed'],
+                                               **scope})
     with audited(JOBS_CLEAR, received, clearing.job_bound, CLEARED_TABLES) as operation:
         clearing.clear_jobs(failed_only, args['cleanup_processed'],
                             settings().clear_batch_size, operation.bound,
                             operation.progress, **scope)
-    rows = operation.rows
-    return {'success': True, 'message': 'Jobs cleared successfully.', 'jobs_deleted': rows['jobs'],
-            'processed_items_cleaned': rows['processed_items']}
+    return jobs_cleared(operation.rows)

@@ -13,7 +13,9 @@ from ..schemas import (
 )
 from ..services import processed_items as items
 from ..vocabulary import ITEM_DELETE, ITEMS_CLEAR
+from .async_operations import accepted, prefers_async
 from .audited import audited
+from .cleared import items_cleared
 from .idempotent import idempotent
 from .paging import page_headers
 from .params import body_params, parse
@@ -66,14 +68,14 @@ def delete_item(item_id):
 @bp.delete('/processed-items')
 @idempotent(operation=True)
 def clear_items():
-    """Delete every record of a pipeline or a flow (made before the request began)."""
+    """Delete every record of a pipeline or a flow (made before the request began); with
+    Prefer: respond-async, answer 202 at once and clear in the background."""
     received = body_params()
     args = parse(clear_items_args, received)
+    if prefers_async():
+        return accepted(ITEMS_CLEAR, received, args)
     with audited(ITEMS_CLEAR, received, items.item_bound, ('processed_items',)) as operation:
         items.clear_items(args['clear_type'], args['target_id'],
                           settings().clear_batch_size, operation.bound,
                           operation.progress)
-    deleted = operation.rows['processed_items']
-    return {'success': True, 'data': None,
-            'message': f'Deleted {deleted} deduplication tracking records.',
-            'items_deleted': deleted}
+    return items_cleared(operation.rows)

@@ -9,6 +9,7 @@ from .jobs import (
     SummaryArgs,
     UpdateJobArgs,
 )
+from .operations import OperationListArgs
 from .processed_items import (
     CheckItemArgs,
     ClearItemsArgs,
@@ -20,8 +21,8 @@ from .session import SignInArgs
 
 __all__ = ['audit_list_args', 'check_item_args', 'clear_items_args',
            'clear_jobs_args', 'create_job_args', 'item_list_args', 'no_args', 'sign_in_args',
-           'job_args', 'job_list_args', 'record_item_args', 'record_items_args', 'summary_args',
-           'update_job_args']
+           'job_args', 'job_list_args', 'operation_list_args', 'record_item_args',
+           'record_items_args', 'summary_args', 'update_job_args']
 
 job_list_args = JobListArgs()
 job_args = JobArgs()
@@ -37,3 +38,4 @@ clear_items_args = ClearItemsArgs()
 no_args = NoArgs()
 sign_in_args = SignInArgs()
 audit_list_args = AuditListArgs()
+operation_list_args = OperationListArgs()

@@ -17,3 +17,15 @@ def idempotency_key(raw):
     if not KEY_RE.fullmatch(value):
         return None
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+PREFER = 'Prefer'
+PREFERENCE_APPLIED = 'Preference-Applied'
+RESPOND_ASYNC = 'respond-async'
+
+
+def preferences(values):
+    """The preference tokens, lower-cased, of a request's Prefer header values (RFC 7240: comma-
+    separated, each `token[=value][; parameters]`): ['respond-async, wait=10'] ->
+    {'respond-async', 'wait'}."""
+    return {part.split(';', 1)[0].split('=', 1)[0].strip(' \t').lower()
+            for value in values for part in value.split(',')} - {''}

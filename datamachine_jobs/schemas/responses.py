@@ -146,8 +146,9 @@ class AuditRecord(Schema):
                                                         'call out (the last, if resumed).'})
     parameters = fields.Dict()
     outcome = String(metadata={'description': 'started, completed, failed (whole batches may be '
-                                              'deleted: rerun to finish) or interrupted (its '
-                                              'process died).'})
+                                              'deleted: rerun to finish), interrupted (its '
+                                              'process died) or cancelled (an operation stopped '
+                                              'by DELETE /operations/{id}).'})
     rows_deleted = nullable(fields.Dict, keys=String(), values=Integer())
 
 
@@ -182,3 +183,39 @@ class SignedIn(Schema):
 
 class SignedOut(Schema):
     success = Boolean()
+
+
+class Operation(Schema):
+    id = Integer()
+    action = String(metadata={'description': 'jobs.clear or processed_items.clear.'})
+    state = String(metadata={'description': 'queued, running, completed, failed or cancelled.'})
+    parameters = fields.Dict(metadata={'description': 'The request as received.'})
+    bound = Integer(metadata={'description': 'The highest job (or record) id when it was '
+                                             'queued: rows made later are kept.'})
+    rows_matched = nullable(fields.Dict, keys=String(), values=Integer(), metadata={
+        'description': 'Rows it was to delete, counted when it started; null before.'})
+    rows_done = fields.Dict(keys=String(), values=Integer(), metadata={
+        'description': 'Rows deleted so far: {"jobs": n, "processed_items": n}.'})
+    created_at = String(metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
+    started_at = nullable(String)
+    finished_at = nullable(String)
+    cancel_requested_at = nullable(String, metadata={
+        'description': 'When DELETE /operations/{id} asked it to stop.'})
+    error = nullable(String, metadata={'description': 'Why it failed.'})
+    audit_id = nullable(Integer, metadata={'description': 'Its audit record, once started.'})
+    result = fields.Raw(allow_none=True, metadata={
+        'description': 'Once completed, the answer the clear would have given had the client '
+                       'waited for it; null before.'})
+
+
+class OneOperation(Schema):
+    success = Boolean()
+    data = fields.Nested(Operation)
+
+
+class OperationList(Schema):
+    success = Boolean()
+    data = fields.List(fields.Nested(Operation))
+    total = Integer()
+    per_page = Integer()
+    offset = Integer()

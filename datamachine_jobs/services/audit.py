@@ -13,7 +13,8 @@ from ..models import AuditRecord
 from . import locks
 
 log = logging.getLogger(__name__)
-STARTED, COMPLETED, FAILED, INTERRUPTED = 'started', 'completed', 'failed', 'interrupted'
+STARTED, COMPLETED, FAILED, INTERRUPTED, CANCELLED = (
+    'started', 'completed', 'failed', 'interrupted', 'cancelled')
 KEYS = ('id', 'created_at', 'action', 'via', 'username', 'app_password', 'remote_addr',
         'request_id', 'process', 'parameters', 'outcome', 'rows_deleted')
 
@@ -30,6 +31,7 @@ class Operation:
     def __init__(self, record_id, bound, rows, lock):
         self.record_id, self.bound, self.rows, self._lock = record_id, bound, rows, lock
         self.rows_this_run = {}
+        self.outcome = COMPLETED  # how `running` ends it when its work returns (or CANCELLED)
 
     def progress(self, **counts):
         """Add a batch's deleted rows; call it inside the batch's transaction, so that the record
@@ -37,15 +39,19 @@ class Operation:
         for table, count in counts.items():
             self.rows[table] = self.rows.get(table, 0) + count
             self.rows_this_run[table] = self.rows_this_run.get(table, 0) + count
-        _update(self.record_id, rows_deleted=_json(self.rows))
+        _update(self.record_id, rows_deleted=json_text(self.rows))
 
-    def finish(self, outcome, rows=None):
+    def finish(self, outcome, rows=None, then=None):
         """End the call with `outcome`, and `rows` when given (else the record keeps the rows of
-        the batches that committed)."""
+        the batches that committed); `then()` runs in the same transaction, and the lock goes
+        after it commits."""
         values = {'outcome': outcome} if rows is None else {'outcome': outcome,
-                                                             'rows_deleted': _json(rows)}
+                                                             'rows_deleted': json_text(rows)}
         try:
-            _update(self.record_id, **values)
+            with database.atomic():
+                _update(self.record_id, **values)
+                if then is not None:
+                    then()
         finally:
             self._lock.release()
 
@@ -56,7 +62,7 @@ def start(action, parameters, actor, bound=None, then=None):
     lock = None
     try:
         with database.atomic():
-            record = AuditRecord.create(action=action, parameters=_json(parameters),
+            record = AuditRecord.create(action=action, parameters=json_text(parameters),
                                         outcome=STARTED, bound=bound, process=this_process(),
                                         **actor)
             lock = locks.acquire_new(_lock_name(record.id))  # before anyone sees the record
@@ -69,35 +75,47 @@ def start(action, parameters, actor, bound=None, then=None):
     return Operation(record.id, bound, {}, lock)
 
 
-def resume(record_id):
-    """Take over the call of this record when its process is gone; None while it still runs."""
+def resume(record_id, wanted=None):
+    """Take over the call of this record when its process is gone; None while it still runs, or
+    when `wanted()`, asked once the lock is taken, says the call is no longer to be carried on."""
     lock = locks.acquire(_lock_name(record_id))
     if lock is None:
         return None
     try:
-        record = AuditRecord.get_by_id(record_id)
-        _update(record_id, outcome=STARTED, process=this_process())
+        carry_on = wanted is None or wanted()
+        if carry_on:
+            record = AuditRecord.get_by_id(record_id)
+            _update(record_id, outcome=STARTED, process=this_process())
     except BaseException:
         lock.release()
         raise
+    if not carry_on:
+        lock.release()
+        return None
     rows = orjson.loads(record.rows_deleted) if record.rows_deleted else {}
     return Operation(record_id, record.bound, rows, lock)
 
 
 @contextlib.contextmanager
-def running(operation, tables=()):
-    """Carry out an operation: completed with its rows (zero for each of `tables` untouched) when
-    the block ends, or failed when it raises."""
+def running(operation, tables=(), then=None):
+    """Carry out an operation: ended with its `outcome` (completed, unless the block said
+    cancelled) and its rows (zero for each of `tables` untouched) when the block ends, or failed
+    when it raises; `then(outcome, error)` runs in the transaction that ends the record."""
     try:
         yield operation
-    except BaseException:
+    except BaseException as error:
         try:
-            operation.finish(FAILED)
+            operation.finish(FAILED, then=_bound_call(then, FAILED, error))
         except DATABASE_ERRORS:
             log.exception('could not mark audit record %s as failed', operation.record_id)
         raise
     operation.rows = {**dict.fromkeys(tables, 0), **operation.rows}
-    operation.finish(COMPLETED, operation.rows)
+    operation.finish(operation.outcome, operation.rows,
+                     then=_bound_call(then, operation.outcome, None))
+
+
+def _bound_call(then, *args):
+    return None if then is None else lambda: then(*args)
 
 
 def recorded(action, parameters, actor, bound=None, tables=()):
@@ -119,7 +137,7 @@ def _lock_name(record_id):
     return f'audit-{record_id}'
 
 
-def _json(value):
+def json_text(value):
     """JSON text of what a client sent, whatever it holds (orjson stops at 64-bit integers)."""
     try:
         return orjson.dumps(value, default=str).decode()

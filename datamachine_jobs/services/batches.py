@@ -2,14 +2,15 @@
 from ..db import database, locking
 
 
-def delete_in_batches(query, key, batch_size, delete):
+def delete_in_batches(query, key, batch_size, delete, proceed=None):
     """Call `delete(ids)` for successive batches of `key` values matching `query`, ascending.
 
     Each batch is read with its rows locked and deleted in one transaction, so no lock is held for
-    long and an interruption leaves whole batches done.
+    long and an interruption leaves whole batches done. `proceed()`, when given, is asked before
+    each batch: False stops there, after whole batches.
     """
     last = None
-    while True:
+    while proceed is None or proceed():
         with database.atomic():
             batch = query if last is None else query.where(key > last)
             ids = [value for (value,) in

@@ -32,9 +32,10 @@ def _matching(failed_only, bound, older_than=None, pipeline_id=None, flow_id=Non
     return query
 
 
-def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, **scope):
+def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proceed=None,
+               **scope):
     """Delete the matching jobs up to `bound`, telling `progress(jobs=, processed_items=)` what
-    each batch deleted, inside the batch's transaction.
+    each batch deleted, inside the batch's transaction; `proceed()` may stop it between batches.
 
     Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
     an interruption leaves no orphaned records and a rerun finishes the work.
@@ -49,12 +50,14 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, **sc
             progress(jobs=Job.delete().where(Job.job_id.in_(ids)).execute(),
                      processed_items=items)
 
-    delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete)
+    delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete,
+                      proceed)
 
 
-def preview_clear(failed_only, cleanup_processed, **scope):
-    """What clear_jobs would delete now: (jobs, processed items, {base status: jobs})."""
-    matching = _matching(failed_only, job_bound(), **scope)
+def preview_clear(failed_only, cleanup_processed, bound=None, **scope):
+    """What clear_jobs would delete now (up to `bound`, or every job there is): (jobs, processed
+    items, {base status: jobs})."""
+    matching = _matching(failed_only, job_bound() if bound is None else bound, **scope)
     by_status = count_by_status(Job.select(Job.base_status, fn.COUNT(Job.job_id))
                                 .where(Job.job_id.in_(matching)).group_by(Job.base_status).tuples())
     items = 0

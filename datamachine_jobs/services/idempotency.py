@@ -17,7 +17,7 @@ from ..models import IdempotencyKey
 from ..vocabulary import TIMESTAMP_FORMAT
 from . import locks
 
-KEPT_HEADERS = ('Location',)
+KEPT_HEADERS = ('Location', 'Preference-Applied')
 # How long a repeat waits for the lock of a clear that holds its key before answering 409: a
 # proxy repeats a request at once when its process dies, a moment before the database server
 # has noticed that the connection holding the lock is gone.

@@ -106,11 +106,21 @@ def item_bound():
     return ProcessedItem.select(fn.MAX(ProcessedItem.id)).scalar() or 0
 
 
-def clear_items(clear_type, target_id, batch_size, bound, progress):
+def _cleared(clear_type, target_id, bound):
+    """The ids of the records a clear deletes: its pipeline's or flow's, up to `bound`."""
+    return ProcessedItem.select(ProcessedItem.id).where(CLEAR_COLUMNS[clear_type] == target_id,
+                                                        ProcessedItem.id <= bound)
+
+
+def count_clear(clear_type, target_id, bound):
+    """How many records clear_items would delete now."""
+    return _cleared(clear_type, target_id, bound).count()
+
+
+def clear_items(clear_type, target_id, batch_size, bound, progress, proceed=None):
     """Delete the records of a pipeline or a flow up to `bound`, in batches, telling
-    `progress(processed_items=)` what each deleted, inside the batch's transaction."""
-    column = CLEAR_COLUMNS[clear_type]
-    query = ProcessedItem.select(ProcessedItem.id).where(column == target_id,
-                                                         ProcessedItem.id <= bound)
-    delete_in_batches(query, ProcessedItem.id, batch_size, lambda ids: progress(
-        processed_items=ProcessedItem.delete().where(ProcessedItem.id.in_(ids)).execute()))
+    `progress(processed_items=)` what each deleted, inside the batch's transaction; `proceed()`
+    may stop it between batches."""
+    delete_in_batches(_cleared(clear_type, target_id, bound), ProcessedItem.id, batch_size,
+                      lambda ids: progress(processed_items=ProcessedItem.delete().where(
+                          ProcessedItem.id.in_(ids)).execute()), proceed)
