@@ -73,7 +73,7 @@ def on_starting(server):
 def post_worker_init(worker):
     """Watch, in a thread of each worker, for the operations (clears asked with Prefer:
     respond-async) whose worker died, and finish them here once their lease has expired."""
-    from datamachine_jobs.api.async_operations import watch
+    from datamachine_jobs.api.operations import watch
 
     watch(worker.wsgi)
 

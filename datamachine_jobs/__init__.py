@@ -19,11 +19,11 @@ def create_app(overrides=None):
 
     from . import cli, db, request_log
     from .api import ids
-    from .api.async_operations import bp as async_operations_bp
     from .api.audit import bp as audit_bp
     from .api.dashboard import bp as dashboard_bp
     from .api.docs import bp as docs_bp
     from .api.jobs import bp as jobs_bp
+    from .api.monitoring import bp as monitoring_bp
     from .api.operations import bp as operations_bp
     from .api.processed_items import bp as processed_items_bp
     from .api.session import bp as session_bp
@@ -57,8 +57,8 @@ def create_app(overrides=None):
     app.register_blueprint(audit_bp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(session_bp, url_prefix=API_PREFIX)
-    app.register_blueprint(async_operations_bp, url_prefix=API_PREFIX)
-    app.register_blueprint(operations_bp)
+    app.register_blueprint(operations_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(monitoring_bp)
     app.register_blueprint(dashboard_bp)
     cli.register(app)
     return app

@@ -23,7 +23,7 @@ from support import (
 )
 
 from datamachine_jobs import db
-from datamachine_jobs.api import async_operations
+from datamachine_jobs.api import operations as operation_routes
 from datamachine_jobs.models import AsyncOperation, AuditRecord, Job, ProcessedItem
 from datamachine_jobs.services import audit, clearing, operations
 from datamachine_jobs.vocabulary import JOBS_CLEAR, MAX_ID
@@ -425,7 +425,7 @@ def test_the_watch_takes_over_an_operation_whose_lease_expired(client, admin, ap
             'failed_only': False, 'cleanup_processed': False}, {'via': 'http'})
     age(queued['id'])
     before = scrape(client)
-    watching, stop = async_operations.watch(app)
+    watching, stop = operation_routes.watch(app)
     try:
         done = follow(client, admin, f'{API}/operations/{queued["id"]}')
     finally:

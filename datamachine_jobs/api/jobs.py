@@ -17,10 +17,10 @@ from ..schemas.jobs import JobFilterArgs
 from ..services import clearing, jobs, listing, summary
 from ..vocabulary import JOB_KEYS, JOBS_CLEAR
 from . import paging
-from .async_operations import accepted, prefers_async
 from .audited import audited
 from .cleared import jobs_cleared
 from .idempotent import idempotent
+from .operations import accepted, prefers_async
 from .params import body_params, parse
 
 bp = Blueprint('jobs', __name__)

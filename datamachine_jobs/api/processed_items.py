@@ -13,10 +13,10 @@ from ..schemas import (
 )
 from ..services import processed_items as items
 from ..vocabulary import ITEM_DELETE, ITEMS_CLEAR
-from .async_operations import accepted, prefers_async
 from .audited import audited
 from .cleared import items_cleared
 from .idempotent import idempotent
+from .operations import accepted, prefers_async
 from .paging import page_headers
 from .params import body_params, parse
 
