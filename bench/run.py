@@ -20,7 +20,8 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import requests
 
@@ -43,6 +44,9 @@ SCENARIOS = [
     ('deep cursor', '/jobs?status=failed&per_page=100&cursor={cursor}'),
     ('summary of a flow', '/jobs/summary?flow_id=42'),
     ('summary of all', '/jobs/summary'),
+    ('summary of a pipeline by flow', '/jobs/summary?pipeline_id=5&group_by=flow_id'),
+    ('summary of 24 hours', '/jobs/summary?started_after={day_ago}'),
+    ('summary of 30 days', '/jobs/summary?completed_after={month_ago}'),
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
@@ -122,7 +126,9 @@ def stop_wrk(process):
 
 
 def resolve(base, headers, size):
-    """Fill the scenario placeholders: a job in the middle, a cursor deep into failed jobs."""
+    """Fill the scenario placeholders: a job in the middle, a cursor deep into failed jobs, and
+    times 24 hours and 30 days before the newest job started (windows that end with the data,
+    however long ago it was seeded, and start off the hour, as real ones do)."""
     session = requests.Session()
     session.headers.update(dict(h.split(': ', 1) for h in headers))
     failed = session.get(f'{base}{API_PREFIX}/jobs?status=failed&per_page=1', timeout=60).json()
@@ -131,7 +137,12 @@ def resolve(base, headers, size):
                        timeout=60).json()
     newest = session.get(f'{base}{API_PREFIX}/jobs?per_page=1', timeout=60).json()['data']
     middle = newest[0]['job_id'] - size // 2 if newest else 1
-    return {'middle': max(middle, 1), 'cursor': page.get('next_cursor') or ''}
+    latest = session.get(f'{base}{API_PREFIX}/jobs?orderby=started_at&per_page=1',
+                         timeout=60).json()['data']
+    end = datetime.fromisoformat(latest[0]['started_at']) if latest else datetime(2026, 1, 1)
+    return {'middle': max(middle, 1), 'cursor': page.get('next_cursor') or '',
+            'day_ago': quote(str(end - timedelta(hours=24, minutes=17, seconds=13))),
+            'month_ago': quote(str(end - timedelta(days=30, minutes=17, seconds=13)))}
 
 
 def body_size(base, headers, path):
@@ -316,14 +327,16 @@ def run_local(backend, size, args):
     with gunicorn('wsgi:app', env) as (base, master), \
             gunicorn('bench.floor:app', env) as (floor, _):
         values = resolve(base, headers, size)
-        paths = [(name, path.format(**values)) for name, path in SCENARIOS]
+        paths = [(name, path.format(**values)) for name, path in SCENARIOS
+                 if not args.only or args.only in name]
         rows = measure(base, headers, paths, args, floors=(floor, (url, username, password)))
         memory = None
-        if not args.skip_memory:
+        if not (args.skip_memory or args.only):
             log('worker memory over 100,000 requests')
             memory = memory_over(base, master, paths[6][1], headers, args)
-    clears = None if args.skip_clear else clear_timings(backend, size, args)
-    write_report(f'{backend}-{size}', rows, context_line(args, backend), clears, memory)
+    clears = None if args.skip_clear or args.only else clear_timings(backend, size, args)
+    name = f'{backend}-{size}' + (f'-{re.sub(r"[^a-z0-9]+", "-", args.only)}' if args.only else '')
+    write_report(name, rows, context_line(args, backend), clears, memory)
 
 
 def run_target(args):
@@ -347,6 +360,7 @@ def main():
     parser.add_argument('--connections', type=int, default=16)
     parser.add_argument('--skip-clear', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
+    parser.add_argument('--only', help='measure only the scenarios whose name holds this text')
     parser.add_argument('--target', help='benchmark another server at this base URL instead')
     parser.add_argument('--auth', help='USER:PASS for --target')
     args = parser.parse_args()

@@ -68,7 +68,8 @@ class BaseModel(Model):
 
 
 class Job(BaseModel):
-    """One execution of a flow. `base_status` is a generated column the database maintains."""
+    """One execution of a flow. `base_status` and `duration_seconds` (whole seconds from
+    started_at to completed_at) are generated columns the database maintains."""
 
     job_id = BigAutoField()
     pipeline_id = BigIntegerField()
@@ -79,6 +80,7 @@ class Job(BaseModel):
     completed_at = TimestampField(null=True)
     error_message = TextField(null=True)
     created_at = TimestampField(default=utcnow)
+    duration_seconds = BigIntegerField(null=True)  # added by 0011
 
     class Meta:
         table_name = 'datamachine_jobs'
@@ -96,6 +98,7 @@ class Job(BaseModel):
 
 Job.add_index(Job.base_status, Job.completed_at, Job.job_id,
               name='datamachine_jobs_base_status_completed_at_job_id')  # added by 0003
+Job.add_index(Job.duration_seconds, name='datamachine_jobs_duration_seconds')  # added by 0011
 
 
 class JobCount(BaseModel):
@@ -112,6 +115,39 @@ class JobCount(BaseModel):
         table_name = 'datamachine_job_counts'
         primary_key = CompositeKey('pipeline_id', 'flow_id', 'status')
         indexes = ((('flow_id',), False), (('base_status',), False))
+
+
+class DurationBucket(BaseModel):
+    """The ranges of whole seconds the rollups' duration histograms count in
+    (migrating/rollups.py: `value` is what a percentile in the range reports)."""
+
+    id = IntegerField(primary_key=True)
+    low = BigIntegerField(unique=True)
+    value = BigIntegerField()
+
+    class Meta:
+        table_name = 'datamachine_duration_buckets'
+
+
+class JobRollup(BaseModel):
+    """Jobs, and the sum of their durations, per cell: a tier (all time, for all jobs or per
+    flow; a day or an hour of started_at or completed_at), a base status and a duration bucket.
+    Kept by triggers on datamachine_jobs, or by bulk writers that defer them (services.counting);
+    see migrating/rollups.py."""
+
+    tier = IntegerField()
+    pipeline_id = BigIntegerField()
+    flow_id = BigIntegerField()
+    bucket = CharField(max_length=13)
+    base_status = CharField(max_length=100)
+    duration_bucket = IntegerField()
+    n = BigIntegerField()
+    seconds = BigIntegerField()
+
+    class Meta:
+        table_name = 'datamachine_job_rollups'
+        primary_key = CompositeKey('tier', 'pipeline_id', 'flow_id', 'bucket', 'base_status',
+                                   'duration_bucket')
 
 
 class CountDeferral(BaseModel):

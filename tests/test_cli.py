@@ -28,7 +28,7 @@ ALL_APPLIED = ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
                'applied 0005_deferred_counting\napplied 0006_audit_log\n'
                'applied 0007_idempotency\n'
                'applied 0008_auth_failures\napplied 0009_sessions\n'
-               'applied 0010_operations\n')
+               'applied 0010_operations\napplied 0011_job_rollups\n')
 
 
 @pytest.fixture
@@ -167,14 +167,15 @@ def test_db_status_and_downgrade(backend, tmp_path):
 
         assert 'Aborted!' in run('downgrade', '6', exit_code=1)  # not confirmed: nothing happens
         assert run('status') == ALL_APPLIED
-        assert run('downgrade', '6', '--yes') == ('reverted 0010_operations\n'
+        assert run('downgrade', '6', '--yes') == ('reverted 0011_job_rollups\n'
+                                                  'reverted 0010_operations\n'
                                                   'reverted 0009_sessions\n'
                                                   'reverted 0008_auth_failures\n'
                                                   'reverted 0007_idempotency\n')
         assert run('status', exit_code=1) == (
             ALL_APPLIED.replace('applied 0007', 'pending 0007')
             .replace('applied 0008', 'pending 0008').replace('applied 0009', 'pending 0009')
-            .replace('applied 0010', 'pending 0010'))
+            .replace('applied 0010', 'pending 0010').replace('applied 0011', 'pending 0011'))
         assert run('downgrade', '6', '--yes') == 'Nothing to revert.\n'
         assert 'there is no migration 0042' in run('downgrade', '42', '--yes', exit_code=2)
         assert run('downgrade', '0', '--yes') == ''.join(

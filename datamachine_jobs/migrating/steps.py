@@ -1,7 +1,7 @@
 """Schema steps that skip what is already done, so that a migration can run again after failing
 part-way: MariaDB commits each DDL statement on its own, so a failed migration leaves its first
 steps in place without a history row, and the next `db upgrade` runs it again from the start."""
-from peewee import sort_models
+from peewee import MySQLDatabase, sort_models
 from playhouse.migrate import make_index_name
 
 from ..peewee_internals import create_index_statement
@@ -12,7 +12,11 @@ def index_names(db, table):
 
 
 def column_names(db, table):
-    return {column.name for column in db.get_columns(table)}
+    """The table's columns, generated ones included (SQLite's table_info, which peewee reads,
+    leaves those out)."""
+    if isinstance(db, MySQLDatabase):
+        return {column.name for column in db.get_columns(table)}
+    return {row[1] for row in db.execute_sql(f'PRAGMA table_xinfo("{table}")').fetchall()}
 
 
 def create_tables(db, models):
@@ -53,3 +57,14 @@ def add_column(migrator, db, table, name, field):
 def drop_column(migrator, db, table, name):
     if name in column_names(db, table):
         migrator.migrate(migrator.drop_column(table, name))
+
+
+def add_generated_column(db, table, name, definition):
+    """ALTER TABLE ADD COLUMN for a generated column, which playhouse's migrator cannot add."""
+    if name not in column_names(db, table):
+        db.execute_sql(f'ALTER TABLE {table} ADD COLUMN {name} {definition}')
+
+
+def drop_generated_column(db, table, name):
+    if name in column_names(db, table):
+        db.execute_sql(f'ALTER TABLE {table} DROP COLUMN {name}')

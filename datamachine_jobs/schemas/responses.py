@@ -49,10 +49,12 @@ class ClearPreview(Schema):
 
 
 class Durations(Schema):
-    avg = nullable(fields.Float)
-    p50 = nullable(Integer)
-    p95 = nullable(Integer)
-    max = nullable(Integer)
+    avg = nullable(fields.Float, metadata={'description': 'Exact, to 3 decimals.'})
+    p50 = nullable(Integer, metadata={'description': (
+        'Nearest rank; within 1% of the exact value, exact below 100 seconds.')})
+    p95 = nullable(Integer, metadata={'description': (
+        'Nearest rank; within 1% of the exact value, exact below 100 seconds.')})
+    max = nullable(Integer, metadata={'description': 'Exact.'})
 
 
 class Stats(Schema):

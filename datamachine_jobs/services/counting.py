@@ -1,9 +1,11 @@
 """Counting jobs in bulk. The triggers on datamachine_jobs keep the counts per (pipeline_id,
-flow_id, status) one row at a time; a batch writer defers them for its own transaction and
-applies the batch's counts in one grouped statement instead (migration 0005)."""
+flow_id, status) and the rollups one row at a time; a batch writer defers them for its own
+transaction and applies the batch's counts and cells in grouped statements instead (migrations
+0005 and 0011)."""
 from contextlib import contextmanager
 
 from ..db import database, is_mysql
+from ..migrating import rollups
 
 UPSERT = {
     'sqlite': ('INSERT INTO datamachine_job_counts (pipeline_id, flow_id, status, n) '
@@ -30,12 +32,15 @@ def deferred_counting():
 
 
 def add_counts(where, params, sign):
-    """Add (sign=1, after inserting) or take away (sign=-1, before deleting) the counts of the
-    jobs matching `where`, grouped, in key order so that concurrent batches cannot deadlock."""
+    """Add (sign=1, after inserting) or take away (sign=-1, before deleting) the counts and the
+    rollup cells of the jobs matching `where`, grouped, in key order so that concurrent batches
+    cannot deadlock: the counts first, then the cells, as the triggers fire."""
+    dialect = 'mysql' if is_mysql() else 'sqlite'
     groups = database.execute_sql(
         'SELECT pipeline_id, flow_id, MIN(status), COUNT(*) FROM datamachine_jobs '
         f'WHERE {where} GROUP BY pipeline_id, flow_id, status', params).fetchall()
     deltas = sorted((pipeline_id, flow_id, status, sign * n)
                     for pipeline_id, flow_id, status, n in groups)
     if deltas:
-        database.cursor().executemany(UPSERT['mysql' if is_mysql() else 'sqlite'], deltas)
+        database.cursor().executemany(UPSERT[dialect], deltas)
+    database.execute_sql(rollups.bulk_sql(dialect, where, sign), params)

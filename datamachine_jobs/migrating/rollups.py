@@ -1,0 +1,162 @@
+"""The job rollups of migration 0011: per-cell counts, duration sums and duration histograms that
+triggers on datamachine_jobs keep, so that a summary reads cells, not jobs.
+
+A cell is (tier, pipeline_id, flow_id, bucket, base_status, duration_bucket):
+- tier ALL_TIME holds all jobs together, FLOW_ALL_TIME each flow's (pipeline_id, flow_id), each
+  in one bucket ('');
+- the time tiers hold all jobs together (pipeline_id = flow_id = 0), by the day ('YYYY-MM-DD')
+  or the hour ('YYYY-MM-DD HH') their `started_at` or their `completed_at` falls in (jobs
+  without that time are in none);
+- duration_bucket is the id of the DURATION_BUCKETS range holding the job's whole seconds from
+  started_at to completed_at, or UNTIMED when it lacks either.
+
+Everything here is written per dialect; this module is the one place that SQL lives.
+"""
+
+ALL_TIME, FLOW_ALL_TIME, STARTED_DAY, STARTED_HOUR, COMPLETED_DAY, COMPLETED_HOUR = range(6)
+TIME_TIERS = {  # tier: (job column, length of its bucket text)
+    STARTED_DAY: ('started_at', 10), STARTED_HOUR: ('started_at', 13),
+    COMPLETED_DAY: ('completed_at', 10), COMPLETED_HOUR: ('completed_at', 13),
+}
+UNTIMED = -32768
+LONGEST = 10 ** 12  # seconds; no two DATETIMEs are further apart
+PRECISION = 0.01  # a bucket's reported value is within 1% of every duration it holds
+
+TABLE = 'datamachine_job_rollups'
+BUCKETS_TABLE = 'datamachine_duration_buckets'
+KEY = ('tier', 'pipeline_id', 'flow_id', 'bucket', 'base_status', 'duration_bucket')
+TRIGGERS = ('datamachine_jobs_rollup_insert', 'datamachine_jobs_rollup_delete',
+            'datamachine_jobs_rollup_update')
+# The columns a cell depends on; an update that changes none of them leaves the rollups alone.
+TRACKED = ('pipeline_id', 'flow_id', 'status', 'started_at', 'completed_at')
+
+
+def duration_buckets():
+    """[(id, low, value)]: contiguous integer ranges [low, next low) covering every duration,
+    each with the value a percentile falling in it reports.
+
+    Ranges grow geometrically so that `value` is within PRECISION of every duration in its range:
+    for a range starting at `low`, value = floor(low * 1.01) and the range ends at
+    floor(value / 0.99). Below 100 seconds each range is one second wide, so exact. Negative
+    durations (a completed_at before started_at) mirror the positive ones.
+    """
+    positive, low = [], 0
+    while low <= LONGEST:
+        value = low * 101 // 100
+        high = value * 100 // 99
+        positive.append((low, high, value))
+        low = high + 1
+    buckets = [(index, low, value) for index, (low, _, value) in enumerate(positive)]
+    for index, (_, high, value) in enumerate(positive[1:], start=1):
+        buckets.append((-index, -high, -value))
+    buckets.append((-len(positive), -LONGEST * 10, -LONGEST * 10))  # everything below
+    return sorted(buckets, key=lambda bucket: bucket[1])
+
+
+def _duration(dialect, job):
+    if dialect == 'mysql':
+        return f'TIMESTAMPDIFF(SECOND, {job}.started_at, {job}.completed_at)'
+    return (f"CAST(strftime('%s', {job}.completed_at) AS INTEGER) - "
+            f"CAST(strftime('%s', {job}.started_at) AS INTEGER)")
+
+
+def _bucket_text(dialect, column, length):
+    if dialect == 'mysql':  # %% for PyMySQL, which formats every statement peewee runs
+        pattern = '%%Y-%%m-%%d' if length == 10 else '%%Y-%%m-%%d %%H'
+        return f"DATE_FORMAT(j.{column}, '{pattern}')"
+    return f'substr(j.{column}, 1, {length})'
+
+
+def cells_select(dialect, rows):
+    """SELECT of one cell row per (job, tier) for the jobs `rows` yields, with the job's sign as
+    n and its signed duration as seconds."""
+    duration = _duration(dialect, 'r')
+    bucket = (f'COALESCE((SELECT b.id FROM {BUCKETS_TABLE} b WHERE b.low <= j.seconds '
+              f'ORDER BY b.low DESC LIMIT 1), {UNTIMED})')
+    texts = ' '.join(f'WHEN {tier} THEN {_bucket_text(dialect, column, length)}'
+                     for tier, (column, length) in TIME_TIERS.items())
+    present = ' OR '.join(
+        f'(t.tier = {tier} AND j.{column} IS NOT NULL)'
+        for tier, (column, _) in TIME_TIERS.items())
+    return (
+        f'SELECT t.tier, '
+        f'CASE WHEN t.per_flow = 1 THEN j.pipeline_id ELSE 0 END AS pipeline_id, '
+        f'CASE WHEN t.per_flow = 1 THEN j.flow_id ELSE 0 END AS flow_id, '
+        f"CASE t.tier {texts} ELSE '' END AS bucket, "
+        f'j.base_status, {bucket} AS duration_bucket, j.sign AS n, '
+        f'COALESCE(j.seconds, 0) * j.sign AS seconds '
+        f'FROM (SELECT r.*, {duration} AS seconds FROM ({rows}) r) j '
+        f'CROSS JOIN ({_tiers()}) t '
+        f'WHERE t.tier IN ({ALL_TIME}, {FLOW_ALL_TIME}) OR {present}')
+
+
+def _tiers():
+    """(tier, per_flow) pairs."""
+    pairs = [(ALL_TIME, 0), (FLOW_ALL_TIME, 1)] + [(tier, 0) for tier in TIME_TIERS]
+    first, *rest = pairs
+    return ' UNION ALL '.join([f'SELECT {first[0]} AS tier, {first[1]} AS per_flow']
+                              + [f'SELECT {tier}, {per_flow}' for tier, per_flow in rest])
+
+
+def upsert(dialect, select, grouped=False):
+    """Add the cell rows of `select` into the rollups, summing n and seconds per cell; `grouped`
+    sums them in the SELECT first (many jobs at once)."""
+    key = ', '.join(KEY)
+    rows = (f'SELECT {key}, SUM(n) AS n, SUM(seconds) AS seconds FROM ({select}) c '
+            f'GROUP BY {key}') if grouped else f'SELECT * FROM ({select}) c'
+    if dialect == 'mysql':
+        # In key order: concurrent writers lock the cells they share in one order.
+        return (f'INSERT INTO {TABLE} ({key}, n, seconds) {rows} ORDER BY {key} '
+                f'ON DUPLICATE KEY UPDATE n = {TABLE}.n + VALUES(n), '
+                f'seconds = {TABLE}.seconds + VALUES(seconds)')
+    return (f'INSERT INTO {TABLE} ({key}, n, seconds) {rows} '
+            f'{"" if grouped else "WHERE 1 "}ON CONFLICT ({key}) DO UPDATE SET '
+            'n = n + excluded.n, seconds = seconds + excluded.seconds')
+
+
+def _row(prefix, sign):
+    return (f'SELECT {prefix}.pipeline_id AS pipeline_id, {prefix}.flow_id AS flow_id, '
+            f'{prefix}.base_status AS base_status, {prefix}.started_at AS started_at, '
+            f'{prefix}.completed_at AS completed_at, {sign} AS sign')
+
+
+def bulk_sql(dialect, where, sign):
+    """The upsert adding (sign 1) or taking away (sign -1) the cells of the jobs matching `where`,
+    for writers that defer the triggers (services.counting)."""
+    rows = (f'SELECT pipeline_id, flow_id, base_status, started_at, completed_at, {sign} AS sign '
+            f'FROM datamachine_jobs WHERE {where}')
+    return upsert(dialect, cells_select(dialect, rows), grouped=True)
+
+
+def trigger_sql(dialect, guard):
+    """CREATE TRIGGER statements keeping the rollups, skipped while `guard` is false (a bulk
+    writer deferring them, as for the counts of migration 0005)."""
+    insert, delete, update = TRIGGERS
+    add = upsert(dialect, cells_select(dialect, _row('NEW', 1)))
+    take = upsert(dialect, cells_select(dialect, _row('OLD', -1)))
+    move = upsert(dialect, cells_select(
+        dialect, f'{_row("OLD", -1)} UNION ALL {_row("NEW", 1)}'))
+    if dialect == 'sqlite':
+        changed = ' OR '.join(f'old.{c} IS NOT new.{c}' for c in TRACKED)
+        return [
+            f'CREATE TRIGGER {insert} AFTER INSERT ON datamachine_jobs WHEN {guard} '
+            f'BEGIN {add}; END',
+            f'CREATE TRIGGER {delete} AFTER DELETE ON datamachine_jobs WHEN {guard} '
+            f'BEGIN {take}; END',
+            f'CREATE TRIGGER {update} AFTER UPDATE ON datamachine_jobs '
+            f'WHEN ({changed}) AND {guard} BEGIN {move}; END',
+        ]
+    changed = ' OR '.join(f'NOT (OLD.{c} <=> NEW.{c})' for c in TRACKED)
+    return [
+        f'CREATE TRIGGER {insert} AFTER INSERT ON datamachine_jobs FOR EACH ROW '
+        f'BEGIN IF {guard} THEN {add}; END IF; END',
+        f'CREATE TRIGGER {delete} AFTER DELETE ON datamachine_jobs FOR EACH ROW '
+        f'BEGIN IF {guard} THEN {take}; END IF; END',
+        f'CREATE TRIGGER {update} AFTER UPDATE ON datamachine_jobs FOR EACH ROW '
+        f'BEGIN IF ({changed}) AND {guard} THEN {move}; END IF; END',
+    ]
+
+
+def drop_triggers(db):
+    for name in TRIGGERS:
+        db.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
