@@ -75,7 +75,8 @@ def post_worker_init(worker):
     respond-async) whose worker died, and finish them here once their lease has expired."""
     from datamachine_jobs.api.operations import watch
 
-    watch(worker.wsgi)
+    if 'datamachine_config' in getattr(worker.wsgi, 'extensions', {}):  # not bench/floor.py's
+        watch(worker.wsgi)
 
 
 def child_exit(server, worker):

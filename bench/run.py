@@ -304,9 +304,10 @@ def write_report(name, rows, context, clears=None, memory=None):
     log(f'wrote {path}')
 
 
-def context_line(args, backend=None):
+def context_line(args, backend=None, load=None):
+    """The machine, the software and the load (wrk's options unless `load` says otherwise)."""
     parts = [f'{os.cpu_count()} CPUs', f'Python {platform.python_version()}',
-             f'wrk -t2 -c{args.connections} -d{args.duration}s']
+             load or f'wrk -t2 -c{args.connections} -d{args.duration}s']
     if backend == 'sqlite':
         import sqlite3
         parts.append(f'SQLite {sqlite3.sqlite_version}')

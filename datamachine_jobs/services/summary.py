@@ -36,12 +36,12 @@ class Tally:
     def __init__(self):
         self.by_status, self.histogram, self.seconds = {}, {}, 0
 
-    def add(self, base, bucket, n, seconds):
-        base = base.lower()
-        self.by_status[base] = self.by_status.get(base, 0) + n
-        if bucket != rollups.UNTIMED:
+    def merge(self, other):
+        for base, n in other.by_status.items():
+            self.by_status[base] = self.by_status.get(base, 0) + n
+        for bucket, n in other.histogram.items():
             self.histogram[bucket] = self.histogram.get(bucket, 0) + n
-            self.seconds += seconds
+        self.seconds += other.seconds
 
     def top_bucket(self):
         """(low, high) of the highest bucket holding a duration, or None."""
@@ -85,23 +85,33 @@ def duration_bucket(seconds):
 
 def summarize(group_by=None, **filters):
     """Statistics of the jobs matching the filters, overall and, with `group_by`, per group."""
-    tallies = {}
-    for key, base, bucket, n, seconds in _cells(group_by, filters):
-        tallies.setdefault(key, Tally()).add(base, bucket, int(n), int(seconds or 0))
-    tallies = {key: tally for key, tally in tallies.items() if any(tally.by_status.values())}
+    tallies = _tallies(_cells(group_by, filters))
     overall = Tally()
     for tally in tallies.values():
-        for base, n in tally.by_status.items():
-            overall.by_status[base] = overall.by_status.get(base, 0) + n
-        for bucket, n in tally.histogram.items():
-            overall.histogram[bucket] = overall.histogram.get(bucket, 0) + n
-        overall.seconds += tally.seconds
+        overall.merge(tally)
     maxima = {key: _maximum(tally, group_by, key, filters) for key, tally in tallies.items()}
     summary = overall.stats(max((m for m in maxima.values() if m is not None), default=None))
     if group_by:
         summary['groups'] = [{group_by: key, **tallies[key].stats(maxima[key])}
                              for key in sorted(tallies)]
     return summary
+
+
+def _tallies(cells):
+    """{group: Tally} of (group, base status, duration bucket, jobs, seconds) rows, leaving out
+    groups whose cells all hold zero jobs (cells stay when their jobs go)."""
+    tallies, untimed = {}, rollups.UNTIMED
+    for key, base, bucket, n, seconds in cells:
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = Tally()
+        by_status, n, base = tally.by_status, int(n), base.lower()
+        by_status[base] = by_status.get(base, 0) + n
+        if bucket != untimed:
+            histogram = tally.histogram
+            histogram[bucket] = histogram.get(bucket, 0) + n
+            tally.seconds += int(seconds)
+    return {key: tally for key, tally in tallies.items() if any(tally.by_status.values())}
 
 
 def _cells(group_by, filters):
@@ -195,6 +205,8 @@ def _rollup_cells(group_by, tier, low, high, status=(), pipeline_id=None, flow_i
     if tier is None:
         per_flow = bool(group_by or pipeline_id or flow_id)
         tier = rollups.FLOW_ALL_TIME if per_flow else rollups.ALL_TIME
+        if not per_flow:
+            terms.append('pipeline_id = 0 AND flow_id = 0')
         if flow_id is not None and pipeline_id is None:
             # The cells are keyed by pipeline first: name the flow's pipelines to seek to them.
             pipelines = [p for (p,) in database.execute_sql(
@@ -209,6 +221,7 @@ def _rollup_cells(group_by, tier, low, high, status=(), pipeline_id=None, flow_i
                 terms.append(f'{name} = {mark}')
                 params.append(value)
     else:
+        terms.append('pipeline_id = 0 AND flow_id = 0')
         length = 10 if tier in (rollups.STARTED_DAY, rollups.COMPLETED_DAY) else 13
         for operator, moment in (('>=', low), ('<', high)):
             if moment is not None:
@@ -217,10 +230,13 @@ def _rollup_cells(group_by, tier, low, high, status=(), pipeline_id=None, flow_i
     if status:
         terms.append(f'base_status IN ({", ".join([mark] * len(status))})')
         params.extend(status)
-    group = f'{group_by}, ' if group_by else ''
-    sql = (f'SELECT {group or "0, "}base_status, duration_bucket, SUM(n), SUM(seconds) '
-           f'FROM {rollups.TABLE} WHERE tier = {mark}{"".join(" AND " + t for t in terms)} '
-           f'GROUP BY {group}base_status, duration_bucket')
+    where = f'WHERE tier = {mark}{"".join(" AND " + t for t in terms)}'
+    key = group_by or '0'
+    if tier in (rollups.ALL_TIME, rollups.FLOW_ALL_TIME):  # one bucket: the cells as they are
+        sql = f'SELECT {key}, base_status, duration_bucket, n, seconds FROM {rollups.TABLE} {where}'
+    else:  # the buckets of a span, added up by the database
+        sql = (f'SELECT 0, base_status, duration_bucket, SUM(n), SUM(seconds) '
+               f'FROM {rollups.TABLE} {where} GROUP BY base_status, duration_bucket')
     yield from database.execute_sql(sql, [tier, *params]).fetchall()
 
 
