@@ -41,7 +41,8 @@ test-tools:
 	  nginx-light curl openssl chromium; }
 
 # Benchmarks (not part of the tests): wrk over loopback against the production gunicorn config,
-# on SQLite and MariaDB, with mysqlclient (the C driver) installed. Results go to bench/results/.
+# and runners writing jobs (bench/writes.py), on SQLite and MariaDB, with mysqlclient (the C
+# driver) installed. Results go to bench/results/.
 bench-tools: install
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	dpkg -s libmariadb-dev >/dev/null 2>&1 || apt-get install -y -qq libmariadb-dev
@@ -53,10 +54,14 @@ bench: bench-tools
 	$(BIN)/python bench/run.py --backend sqlite --size 1000000
 	$(BIN)/python bench/run.py --backend mysql --size 100000 --skip-clear --skip-memory
 	$(BIN)/python bench/run.py --backend mysql --size 1000000
+	$(BIN)/python bench/writes.py --backend sqlite --size 1000000
+	$(BIN)/python bench/writes.py --backend mysql --size 1000000
 
 bench-10m: bench-tools
 	$(BIN)/python bench/run.py --backend sqlite --size 10000000 --skip-clear --skip-memory
 	$(BIN)/python bench/run.py --backend mysql --size 10000000 --skip-clear --skip-memory
+	$(BIN)/python bench/writes.py --backend sqlite --size 10000000
+	$(BIN)/python bench/writes.py --backend mysql --size 10000000
 
 # The worker class and counts behind gunicorn.conf.py's defaults.
 bench-workers: bench-tools

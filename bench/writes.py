@@ -5,8 +5,8 @@ concurrent runners (threads in two client processes, each on its own keep-alive 
 `--duration` seconds, with every trigger, with the rollup triggers dropped (counts only) and with
 none; beside the framework floor (the same client making four GETs of bench/floor.py per cycle).
 Writes bench/results/writes-<backend>-<size>.md. Afterwards the jobs it created are deleted and
-the counts and rollups rebuilt from the jobs (their migrations run again), so the dataset stays
-reusable.
+the triggers, counts and rollups rebuilt from the jobs (their migrations run again), so the
+dataset stays reusable.
 """
 import argparse
 import base64
@@ -144,16 +144,31 @@ def with_database(url, work):
             pool.close_all()
 
 
-def set_triggers(url, dropped):
-    """Rebuild every trigger (and the counts and rollups they keep), then drop `dropped`."""
+def rebuild(url):
+    """Every trigger, and the counts and rollups they keep, made again from the jobs."""
     def work(database):
         runner = db.migration_runner()
         for migration in runner.migrations():
             if migration.name in REBUILT:
                 migration.load().up(runner.migrator, database.obj)
-        for module in dropped:
-            module.drop_triggers(database)
     with_database(url, work)
+
+
+def drop_triggers(url, modules):
+    with_database(url, lambda database: [module.drop_triggers(database) for module in modules])
+
+
+def triggers_present(url):
+    names = [*job_counts.TRIGGERS, *rollups.TRIGGERS]
+    def work(database):
+        if db.is_mysql():
+            sql = ('SELECT COUNT(*) FROM information_schema.TRIGGERS '
+                   'WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN ')
+        else:
+            sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        sql += f'({", ".join([database.param] * len(names))})'
+        return database.execute_sql(sql, names).fetchone()[0] == len(names)
+    return with_database(url, work)
 
 
 def remove_since(url, first_id):
@@ -175,11 +190,13 @@ def run(backend, size, args):
     token = base64.b64encode(f'{username}:{password}'.encode()).decode()
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
     first_id = next_job_id(url)
+    if not triggers_present(url):  # a run that was killed before it could rebuild them
+        log('rebuilding triggers, counts and rollups')
+        rebuild(url)
     rows = []
     try:
-        for variant, dropped in VARIANTS.items():
-            log(f'{variant}: rebuilding triggers')
-            set_triggers(url, dropped)
+        for variant, dropped in VARIANTS.items():  # each drops more than the one before
+            drop_triggers(url, dropped)
             with gunicorn('wsgi:app', env) as (base, _):
                 for runners in RUNNERS:
                     row = measure(base, token, runners, args.duration)
@@ -191,7 +208,7 @@ def run(backend, size, args):
     finally:
         log('removing the written jobs, rebuilding counts and rollups')
         remove_since(url, first_id)
-        set_triggers(url, ())
+        rebuild(url)
     load = (f'{CLIENT_PROCESSES} client processes of threaded runners, {args.duration} s per '
             'measurement')
     write_report(f'writes-{backend}-{size}', rows, floors, context_line(args, backend, load))

@@ -64,7 +64,7 @@ def up(migrator, db):
         DurationBucket.insert_many(rollups.duration_buckets(),
                                    fields=['id', 'low', 'value']).execute()
         db.execute_sql(f'DELETE FROM {rollups.TABLE}')
-        db.execute_sql(rollups.bulk_sql(dialect, '1 = 1', 1), ())
+        db.execute_sql(rollups.rebuild_sql(dialect))
     for statement in rollups.trigger_sql(dialect, MYSQL_GUARD if mysql else SQLITE_GUARD):
         db.execute_sql(statement)
 

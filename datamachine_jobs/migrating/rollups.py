@@ -98,12 +98,17 @@ def _tiers():
                               + [f'SELECT {tier}, {per_flow}' for tier, per_flow in rest])
 
 
+def _grouped(select):
+    key = ', '.join(KEY)
+    return (f'SELECT {key}, SUM(n) AS n, SUM(seconds) AS seconds FROM ({select}) c '
+            f'GROUP BY {key}')
+
+
 def upsert(dialect, select, grouped=False):
     """Add the cell rows of `select` into the rollups, summing n and seconds per cell; `grouped`
     sums them in the SELECT first (many jobs at once)."""
     key = ', '.join(KEY)
-    rows = (f'SELECT {key}, SUM(n) AS n, SUM(seconds) AS seconds FROM ({select}) c '
-            f'GROUP BY {key}') if grouped else f'SELECT * FROM ({select}) c'
+    rows = _grouped(select) if grouped else f'SELECT * FROM ({select}) c'
     if dialect == 'mysql':
         # In key order: concurrent writers lock the cells they share in one order.
         return (f'INSERT INTO {TABLE} ({key}, n, seconds) {rows} ORDER BY {key} '
@@ -120,12 +125,32 @@ def _row(prefix, sign):
             f'{prefix}.completed_at AS completed_at, {sign} AS sign')
 
 
-def bulk_sql(dialect, where, sign):
-    """The upsert adding (sign 1) or taking away (sign -1) the cells of the jobs matching `where`,
-    for writers that defer the triggers (services.counting)."""
-    rows = (f'SELECT pipeline_id, flow_id, base_status, started_at, completed_at, {sign} AS sign '
+def _jobs(where, sign):
+    return (f'SELECT pipeline_id, flow_id, base_status, started_at, completed_at, {sign} AS sign '
             f'FROM datamachine_jobs WHERE {where}')
-    return upsert(dialect, cells_select(dialect, rows), grouped=True)
+
+
+def rebuild_sql(dialect):
+    """The upsert adding the cells of every job (into empty rollups, by the migration)."""
+    return upsert(dialect, cells_select(dialect, _jobs('1 = 1', 1)), grouped=True)
+
+
+def cells_of(dialect, where, sign):
+    """SELECT of the cells (KEY..., n, seconds) of the jobs matching `where`, added up, for
+    writers that defer the triggers (services.counting). A plain read: inside INSERT ... SELECT
+    MariaDB would lock the jobs it reads, and the next one, which a concurrent batch may hold."""
+    return _grouped(cells_select(dialect, _jobs(where, sign)))
+
+
+def upsert_values(dialect):
+    """INSERT of one cell (KEY..., n, seconds) given as parameters, added to the cell's sums."""
+    columns = ', '.join(KEY + ('n', 'seconds'))
+    marks = ', '.join(['%s' if dialect == 'mysql' else '?'] * (len(KEY) + 2))
+    if dialect == 'mysql':
+        return (f'INSERT INTO {TABLE} ({columns}) VALUES ({marks}) '
+                'ON DUPLICATE KEY UPDATE n = n + VALUES(n), seconds = seconds + VALUES(seconds)')
+    return (f'INSERT INTO {TABLE} ({columns}) VALUES ({marks}) ON CONFLICT ({", ".join(KEY)}) '
+            'DO UPDATE SET n = n + excluded.n, seconds = seconds + excluded.seconds')
 
 
 def trigger_sql(dialect, guard):

@@ -43,4 +43,6 @@ def add_counts(where, params, sign):
                     for pipeline_id, flow_id, status, n in groups)
     if deltas:
         database.cursor().executemany(UPSERT[dialect], deltas)
-    database.execute_sql(rollups.bulk_sql(dialect, where, sign), params)
+    cells = sorted(database.execute_sql(rollups.cells_of(dialect, where, sign), params))
+    if cells:
+        database.cursor().executemany(rollups.upsert_values(dialect), cells)
