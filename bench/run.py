@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -50,6 +51,7 @@ SCENARIOS = [
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
+WRITERS, WRITE_WINDOW = 4, 5  # runners writing jobs during a clear, for its first seconds
 ANSWER_TIMEOUT = 120  # seconds: a scenario slower than this once is reported, not measured
 
 
@@ -230,17 +232,22 @@ def measure(base, headers, paths, args, floors=None):
 
 
 def clear_timings(backend, size, args):
-    """DELETE failed then all jobs, each with cleanup_processed, under GET load."""
+    """DELETE failed then all jobs, each with cleanup_processed, under GET load and with
+    runners writing jobs during the clear's first WRITE_WINDOW seconds."""
+    from bench import writes  # which builds on this module's helpers
+
     url, username, password = datasets.prepare(backend, size, purpose='clear', log=log)
-    headers = [f'Authorization: Basic '
-               f'{base64.b64encode(f"{username}:{password}".encode()).decode()}']
+    token = base64.b64encode(f'{username}:{password}'.encode()).decode()
+    headers = [f'Authorization: Basic {token}']
     results = []
     with gunicorn('wsgi:app', {'DATAMACHINE_DATABASE_URL': url,
-                               'DATAMACHINE_SECRET_KEY': datasets.SECRET}) as (base, _):
+                               'DATAMACHINE_SECRET_KEY': datasets.SECRET}) as (base, _), \
+            ThreadPoolExecutor(1) as background:
         for clear_type in ('failed', 'all'):
             load = wrk(f'{base}{API_PREFIX}/jobs?flow_id=42&per_page=25', 600,
                        args.connections, headers, background=True)
             time.sleep(1)
+            wrote = background.submit(writes.measure, base, token, WRITERS, WRITE_WINDOW)
             started = time.perf_counter()
             answer = requests.delete(f'{base}{API_PREFIX}/jobs', timeout=600, headers=dict(
                 h.split(': ', 1) for h in headers), json={'type': clear_type,
@@ -249,7 +256,7 @@ def clear_timings(backend, size, args):
             during = stop_wrk(load)
             log(f'clear {clear_type}: {seconds:.2f} s, {answer}')
             results.append({'type': clear_type, 'seconds': seconds, 'answer': answer,
-                            'get': during})
+                            'get': during, 'writes': wrote.result()})
     return results  # the clear database is used up: the next run seeds it again
 
 
@@ -283,16 +290,20 @@ def write_report(name, rows, context, clears=None, memory=None):
     lines += ['', 'Scenarios: ' + '; '.join(f"{r['name']} = `{r['path'][:60]}` "
                                             f"({r['bytes'] or '-'} bytes)" for r in rows)]
     if clears:
-        lines += ['', '## Clears (cleanup_processed=true), GET /jobs?flow_id=42 meanwhile', '',
+        lines += ['', '## Clears (cleanup_processed=true), GET /jobs?flow_id=42 meanwhile, and '
+                  f'{WRITERS} runners writing jobs for the first {WRITE_WINDOW} s', '',
                   '| clear | seconds | jobs deleted | items deleted | GET req/s | GET p50 ms | '
-                  'GET p99 ms | GET errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: '
-                  '| ---: |']
+                  'GET p99 ms | GET errors | write cycles/s | POST/PATCH p99 ms | write errors |',
+                  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
         for clear in clears:
-            answer, get = clear['answer'], clear['get']
+            answer, get, wrote = clear['answer'], clear['get'], clear['writes']
+            worst = max((wrote[call][1] for call in ('create', 'claim', 'finish', 'record')
+                         if wrote[call][1] is not None), default=None)
             lines.append(f"| {clear['type']} | {clear['seconds']:.2f} | "
                          f"{answer.get('jobs_deleted')} | {answer.get('processed_items_cleaned')}"
                          f" | {fmt(get['rps'])} | {fmt(get['p50'], 2)} | {fmt(get['p99'], 2)} "
-                         f"| {get['errors']} |")
+                         f"| {get['errors']} | {fmt(wrote['cycles'])} | {fmt(worst, 2)} "
+                         f"| {wrote['errors']} |")
     if memory:
         lines += ['', f"## Worker memory over {memory['requests']:,} requests", '',
                   '| worker | anonymous RSS before, KiB | after, KiB |', '| --- | ---: | ---: |']

@@ -42,13 +42,17 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
     """
 
     def delete(ids):
+        # SQL text: peewee spends longer converting ten thousand ids than SQLite deleting them.
+        chosen = f'job_id IN ({", ".join([database.param] * len(ids))})'
         with deferred_counting():
-            add_counts(f'job_id IN ({", ".join([database.param] * len(ids))})', ids, -1)
+            add_counts(chosen, ids, -1)
             items = 0
             if cleanup_processed:
-                items = ProcessedItem.delete().where(ProcessedItem.job_id.in_(ids)).execute()
-            progress(jobs=Job.delete().where(Job.job_id.in_(ids)).execute(),
-                     processed_items=items)
+                items = database.execute_sql(
+                    f'DELETE FROM datamachine_processed_items WHERE {chosen}', ids).rowcount
+            progress(jobs=database.execute_sql(
+                f'DELETE FROM datamachine_jobs WHERE {chosen}', ids).rowcount,
+                processed_items=items)
 
     delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete,
                       proceed)

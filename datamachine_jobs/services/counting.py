@@ -43,6 +43,7 @@ def add_counts(where, params, sign):
                     for pipeline_id, flow_id, status, n in groups)
     if deltas:
         database.cursor().executemany(UPSERT[dialect], deltas)
-    cells = sorted(database.execute_sql(rollups.cells_of(dialect, where, sign), params))
+    cells = rollups.cells_of(database.execute_sql(
+        f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs WHERE {where}', params), sign)
     if cells:
         database.cursor().executemany(rollups.upsert_values(dialect), cells)

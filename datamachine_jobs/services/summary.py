@@ -9,7 +9,6 @@ the success rate, `avg` and `max` are exact; p50 and p95 are the value of the du
 nearest rank falls in: within 1% of the exact duration, and exact below 100 seconds.
 """
 import math
-from bisect import bisect_right
 from datetime import datetime, timedelta
 
 from .. import statuses
@@ -20,8 +19,7 @@ from .listing import WINDOWS, conditions
 
 SUCCESS = frozenset((statuses.COMPLETED, statuses.COMPLETED_NO_ITEMS, statuses.AGENT_SKIPPED))
 PERCENTILES = {'p50': 50, 'p95': 95}
-BUCKETS = rollups.duration_buckets()
-LOWS = [low for _, low, _ in BUCKETS]
+BUCKETS, LOWS = rollups.BUCKETS, rollups.LOWS
 FIRST_ID = BUCKETS[0][0]
 AXES = {'started_at': (rollups.STARTED_DAY, rollups.STARTED_HOUR),
         'completed_at': (rollups.COMPLETED_DAY, rollups.COMPLETED_HOUR)}
@@ -76,11 +74,6 @@ class Tally:
                     break
         stats['max'] = maximum
         return stats
-
-
-def duration_bucket(seconds):
-    """The id of the bucket holding a duration in whole seconds."""
-    return BUCKETS[bisect_right(LOWS, seconds) - 1][0]
 
 
 def summarize(group_by=None, **filters):
@@ -251,7 +244,7 @@ def _job_cells(group_by, filters):
         if seconds is None:
             yield key, base, rollups.UNTIMED, n, 0
         else:
-            yield key, base, duration_bucket(seconds), n, seconds * n
+            yield key, base, rollups.duration_bucket(seconds), n, seconds * n
 
 
 def _maximum(tally, group_by, key, filters):
