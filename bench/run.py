@@ -46,8 +46,8 @@ SCENARIOS = [
     ('summary of a flow', '/jobs/summary?flow_id=42'),
     ('summary of all', '/jobs/summary'),
     ('summary of a pipeline by flow', '/jobs/summary?pipeline_id=5&group_by=flow_id'),
-    ('summary of 24 hours', '/jobs/summary?started_after={day_ago}'),
-    ('summary of 30 days', '/jobs/summary?completed_after={month_ago}'),
+    ('summary of 24 hours', '/jobs/summary?completed_after={day_ago}'),
+    ('summary of 30 days', '/jobs/summary?started_after={month_ago}'),
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
@@ -129,8 +129,9 @@ def stop_wrk(process):
 
 def resolve(base, headers, size):
     """Fill the scenario placeholders: a job in the middle, a cursor deep into failed jobs, and
-    times 24 hours and 30 days before the newest job started (windows that end with the data,
-    however long ago it was seeded, and start off the hour, as real ones do)."""
+    times 24 hours before the newest completion and 30 days before the newest start (windows
+    that end with the data, however long ago it was seeded, and start off the hour, as real ones
+    do)."""
     session = requests.Session()
     session.headers.update(dict(h.split(': ', 1) for h in headers))
     failed = session.get(f'{base}{API_PREFIX}/jobs?status=failed&per_page=1', timeout=60).json()
@@ -139,12 +140,17 @@ def resolve(base, headers, size):
                        timeout=60).json()
     newest = session.get(f'{base}{API_PREFIX}/jobs?per_page=1', timeout=60).json()['data']
     middle = newest[0]['job_id'] - size // 2 if newest else 1
-    latest = session.get(f'{base}{API_PREFIX}/jobs?orderby=started_at&per_page=1',
-                         timeout=60).json()['data']
-    end = datetime.fromisoformat(latest[0]['started_at']) if latest else datetime(2026, 1, 1)
+
+    def latest(column):
+        found = session.get(f'{base}{API_PREFIX}/jobs?orderby={column}&per_page=1',
+                            timeout=60).json()['data']
+        moment = found[0][column] if found else None
+        return datetime.fromisoformat(moment) if moment else datetime(2026, 1, 1)
+
+    off_the_hour = timedelta(minutes=17, seconds=13)
     return {'middle': max(middle, 1), 'cursor': page.get('next_cursor') or '',
-            'day_ago': quote(str(end - timedelta(hours=24, minutes=17, seconds=13))),
-            'month_ago': quote(str(end - timedelta(days=30, minutes=17, seconds=13)))}
+            'day_ago': quote(str(latest('completed_at') - timedelta(hours=24) - off_the_hour)),
+            'month_ago': quote(str(latest('started_at') - timedelta(days=30) - off_the_hour))}
 
 
 def body_size(base, headers, path):

@@ -18,6 +18,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from datamachine_jobs import create_app, db
+from datamachine_jobs.migrating import rollups
 from datamachine_jobs.models import Job, ProcessedItem
 from datamachine_jobs.services import accounts
 
@@ -277,3 +278,23 @@ def outage_switch(backend, tmp_path):
     finally:
         relay.stop()
         drop()
+
+
+def rollups_and_jobs():
+    """{cell: (jobs, seconds)} as the kept rollups say, and as computed afresh from every job.
+    Cells holding no job are left out of both; base statuses compare in lower case, as the
+    database's collation does."""
+    def normal(cells):
+        found = {}
+        for *key, n, seconds in cells:
+            key[4] = key[4].lower()
+            n0, s0 = found.get(tuple(key), (0, 0))
+            found[tuple(key)] = (n0 + int(n), s0 + int(seconds))
+        return {key: value for key, value in found.items() if value != (0, 0)}
+
+    with db.database.connection_context():
+        kept = db.database.execute_sql(
+            f'SELECT {", ".join(rollups.KEY)}, n, seconds FROM {rollups.TABLE}').fetchall()
+        jobs = db.database.execute_sql(
+            f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs').fetchall()
+    return normal(kept), normal(rollups.cells_of(jobs, 1))

@@ -1,10 +1,11 @@
 """Totals come from counts the database keeps with triggers; they must always equal COUNT(*),
-whoever writes the jobs table and however (API, direct SQL, concurrent writers)."""
+whoever writes the jobs table and however (API, direct SQL, concurrent writers). The rollups
+the summaries read are kept the same way and must always equal the cells of the jobs there are."""
 import random
 import threading
 
 import pytest
-from support import API, change_settings, insert_job
+from support import API, change_settings, insert_job, rollups_and_jobs
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job
@@ -29,6 +30,8 @@ def assert_totals_exact(client, admin):
         with db.database.connection_context():
             counted = listing.filtered(Job.select(), **filters).count()
         assert total == counted, query
+    kept, computed = rollups_and_jobs()
+    assert kept == computed
 
 
 def test_totals_follow_api_and_direct_sql_writes(client, admin):

@@ -2,7 +2,8 @@
 clear of 200,000 jobs asked with `Prefer: respond-async`; the worker carrying it out is killed
 with SIGKILL mid-way, and once its lease has expired another worker of the same gunicorn takes
 the operation over and finishes it: every job and record it was to delete is gone, nothing else
-is, the job counts are exact, and the operation and its one audit record read completed."""
+is, the job counts and rollups are exact, and the operation and its one audit record read
+completed."""
 import json
 import os
 import signal
@@ -20,12 +21,14 @@ from support import (
     gunicorn_argv,
     insert_items,
     insert_job,
+    rollups_and_jobs,
     spawn,
     wait_for,
     wait_until_up,
 )
 
 from datamachine_jobs import db
+from datamachine_jobs.migrating import rollups
 from datamachine_jobs.models import AsyncOperation, AuditRecord, Job, JobCount, ProcessedItem
 from datamachine_jobs.services import seed
 
@@ -140,5 +143,8 @@ def test_a_killed_workers_operation_is_finished_by_another_worker(app, gunicorn)
     assert int(finisher.rsplit(':', 1)[1]) in workers_of(master)
     kept, counted = counts_by_group()
     assert kept == counted == {(9, 99, 'failed'): 3}
+    kept, computed = rollups_and_jobs()
+    assert kept == computed
+    assert sum(n for key, (n, _) in kept.items() if key[0] == rollups.ALL_TIME) == 3
     listed = http.get(f'{base}{API}/jobs', headers=auth, timeout=30).json()
     assert listed['total'] == 3
