@@ -54,6 +54,7 @@ bench: bench-tools
 	$(BIN)/python bench/run.py --backend sqlite --size 1000000
 	$(BIN)/python bench/run.py --backend mysql --size 100000 --skip-clear --skip-memory
 	$(BIN)/python bench/run.py --backend mysql --size 1000000
+	$(BIN)/python bench/run.py --backend mysql --size 1000000 --clears-only --tuned
 	$(BIN)/python bench/writes.py --backend sqlite --size 1000000
 	$(BIN)/python bench/writes.py --backend mysql --size 1000000
 

@@ -52,6 +52,7 @@ SCENARIOS = [
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
 WRITERS, WRITE_WINDOW = 4, 5  # runners writing jobs during a clear, for its first seconds
+CLEAR_TIMEOUT = 1800  # seconds a timed clear may take (MariaDB's `all` under load: 10 minutes)
 ANSWER_TIMEOUT = 120  # seconds: a scenario slower than this once is reported, not measured
 
 
@@ -250,14 +251,15 @@ def clear_timings(backend, size, args):
                                'DATAMACHINE_SECRET_KEY': datasets.SECRET}) as (base, _), \
             ThreadPoolExecutor(1) as background:
         for clear_type in ('failed', 'all'):
-            load = wrk(f'{base}{API_PREFIX}/jobs?flow_id=42&per_page=25', 600,
+            load = wrk(f'{base}{API_PREFIX}/jobs?flow_id=42&per_page=25', CLEAR_TIMEOUT,
                        args.connections, headers, background=True)
             time.sleep(1)
             wrote = background.submit(writes.measure, base, token, WRITERS, WRITE_WINDOW)
             started = time.perf_counter()
-            answer = requests.delete(f'{base}{API_PREFIX}/jobs', timeout=600, headers=dict(
-                h.split(': ', 1) for h in headers), json={'type': clear_type,
-                                                          'cleanup_processed': True}).json()
+            answer = requests.delete(
+                f'{base}{API_PREFIX}/jobs', timeout=CLEAR_TIMEOUT,
+                headers=dict(h.split(': ', 1) for h in headers),
+                json={'type': clear_type, 'cleanup_processed': True}).json()
             seconds = time.perf_counter() - started
             during = stop_wrk(load)
             log(f'clear {clear_type}: {seconds:.2f} s, {answer}')
@@ -282,10 +284,11 @@ def fmt(value, digits=1):
 
 
 def write_report(name, rows, context, clears=None, memory=None):
-    lines = [f'# {name}', '', f'Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {context}.', '',
-             '| scenario | req/s | p50 ms | p99 ms | errors | framework floor req/s | '
-             '% of floor | database floor req/s | % of db floor |',
-             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    lines = [f'# {name}', '', f'Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {context}.']
+    if rows:
+        lines += ['', '| scenario | req/s | p50 ms | p99 ms | errors | framework floor req/s | '
+                  '% of floor | database floor req/s | % of db floor |',
+                  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     for row in rows:
         framework, database = row.get('framework'), row.get('database')
         lines.append(
@@ -293,8 +296,9 @@ def write_report(name, rows, context, clears=None, memory=None):
             f"{fmt(row['p99'], 2)} | {row['errors']} | {fmt(framework)} | "
             f"{fmt(100 * row['rps'] / framework if framework else None, 0)} | "
             f"{fmt(database)} | {fmt(100 * row['rps'] / database if database else None, 0)} |")
-    lines += ['', 'Scenarios: ' + '; '.join(f"{r['name']} = `{r['path'][:60]}` "
-                                            f"({r['bytes'] or '-'} bytes)" for r in rows)]
+    if rows:
+        lines += ['', 'Scenarios: ' + '; '.join(f"{r['name']} = `{r['path'][:60]}` "
+                                                f"({r['bytes'] or '-'} bytes)" for r in rows)]
     if clears:
         lines += ['', '## Clears (cleanup_processed=true), GET /jobs?flow_id=42 meanwhile, and '
                   f'{WRITERS} runners writing jobs for the first {WRITE_WINDOW} s', '',
@@ -342,19 +346,30 @@ def run_local(backend, size, args):
     headers = [f'Authorization: Basic {token}']
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
     # The floor app shares the config, whose boot check wants a migrated database: this one.
-    with gunicorn('wsgi:app', env) as (base, master), \
-            gunicorn('bench.floor:app', env) as (floor, _):
-        values = resolve(base, headers, size)
-        paths = [(name, path.format(**values)) for name, path in SCENARIOS
-                 if not args.only or args.only in name]
-        rows = measure(base, headers, paths, args, floors=(floor, (url, username, password)))
-        memory = None
-        if not (args.skip_memory or args.only):
-            log('worker memory over 100,000 requests')
-            memory = memory_over(base, master, paths[6][1], headers, args)
-    clears = None if args.skip_clear or args.only else clear_timings(backend, size, args)
-    name = f'{backend}-{size}' + (f'-{re.sub(r"[^a-z0-9]+", "-", args.only)}' if args.only else '')
-    write_report(name, rows, context_line(args, backend), clears, memory)
+    rows, memory = [], None
+    if not args.clears_only:
+        with gunicorn('wsgi:app', env) as (base, master), \
+                gunicorn('bench.floor:app', env) as (floor, _):
+            values = resolve(base, headers, size)
+            paths = [(name, path.format(**values)) for name, path in SCENARIOS
+                     if not args.only or args.only in name]
+            rows = measure(base, headers, paths, args, floors=(floor, (url, username, password)))
+            if not (args.skip_memory or args.only):
+                log('worker memory over 100,000 requests')
+                memory = memory_over(base, master, paths[6][1], headers, args)
+    clears = None
+    if not (args.skip_clear or args.only):
+        tuned = args.tuned and backend == 'mysql'
+        with datasets.tuned_mariadb() if tuned else contextlib.nullcontext():
+            clears = clear_timings(backend, size, args)
+    name = '-'.join([backend, str(size)] + ([re.sub(r'[^a-z0-9]+', '-', args.only)]
+                                            if args.only else [])
+                    + (['clears'] if args.clears_only else [])
+                    + (['tuned'] if args.tuned and backend == 'mysql' else []))
+    context = context_line(args, backend) + (
+        ', MariaDB tuned: ' + ', '.join(f'{k}={v}' for k, v in datasets.TUNED.items())
+        if args.tuned and backend == 'mysql' else '')
+    write_report(name, rows, context, clears, memory)
 
 
 def run_target(args):
@@ -379,6 +394,10 @@ def main():
     parser.add_argument('--skip-clear', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
     parser.add_argument('--only', help='measure only the scenarios whose name holds this text')
+    parser.add_argument('--clears-only', action='store_true', help='only the clears')
+    parser.add_argument('--tuned', action='store_true', help=(
+        "MariaDB: time the clears with a 4 GiB buffer pool and innodb_flush_log_at_trx_commit=2, "
+        "as on the server the plugin's clear was timed on"))
     parser.add_argument('--target', help='benchmark another server at this base URL instead')
     parser.add_argument('--auth', help='USER:PASS for --target')
     args = parser.parse_args()

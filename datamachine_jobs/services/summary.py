@@ -1,9 +1,9 @@
 """Job statistics (GET /jobs/summary): counts by base status, success rate, durations.
 
 The numbers come from the rollups (migration 0011) wherever their cells answer the question:
-every filter but a time window on all time's cells, and a window on one time column (without a
-flow, pipeline or group) on its day and hour cells, with the partial hours at its edges read from
-the jobs through the time column's index. Anything else (a compound status, windows on both
+without a time window from the all-time cells (per flow when scoped or grouped), and for a
+window on one time column (without a flow, pipeline or group) from its day and hour cells, the
+partial hours at its edges read from the jobs through the time column's index. Anything else (a compound status, windows on both
 time columns, a window with a scope or a group) reads the matching jobs. Either way the counts,
 the success rate, `avg` and `max` are exact; p50 and p95 are the value of the duration bucket the
 nearest rank falls in: within 1% of the exact duration, and exact below 100 seconds.
