@@ -3,10 +3,11 @@
 The numbers come from the rollups (migration 0011) wherever their cells answer the question:
 without a time window from the all-time cells (per flow when scoped or grouped), and for a
 window on one time column (without a flow, pipeline or group) from its day and hour cells, the
-partial hours at its edges read from the jobs through the time column's index. Anything else (a compound status, windows on both
-time columns, a window with a scope or a group) reads the matching jobs. Either way the counts,
-the success rate, `avg` and `max` are exact; p50 and p95 are the value of the duration bucket the
-nearest rank falls in: within 1% of the exact duration, and exact below 100 seconds.
+partial hours at its edges read from the jobs through the time column's index. Anything else
+(a compound status, windows on both time columns, a window with a scope or a group) reads the
+matching jobs. Either way the counts, the success rate, `avg` and `max` are exact; p50 and p95
+are the value of the duration bucket the nearest rank falls in: within 1% of the exact
+duration, and exact below 100 seconds.
 """
 import math
 from datetime import datetime, timedelta
@@ -225,9 +226,9 @@ def _rollup_cells(group_by, tier, low, high, status=(), pipeline_id=None, flow_i
         params.extend(status)
     where = f'WHERE tier = {mark}{"".join(" AND " + t for t in terms)}'
     key = group_by or '0'
-    if tier in (rollups.ALL_TIME, rollups.FLOW_ALL_TIME):  # one bucket: the cells as they are
+    if tier == rollups.FLOW_ALL_TIME:  # one bucket and slot: the cells as they are
         sql = f'SELECT {key}, base_status, duration_bucket, n, seconds FROM {rollups.TABLE} {where}'
-    else:  # the buckets of a span, added up by the database
+    else:  # the slots, and the buckets of a span, added up by the database
         sql = (f'SELECT 0, base_status, duration_bucket, SUM(n), SUM(seconds) '
                f'FROM {rollups.TABLE} {where} GROUP BY base_status, duration_bucket')
     yield from database.execute_sql(sql, [tier, *params]).fetchall()
