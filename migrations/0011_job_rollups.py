@@ -17,8 +17,6 @@ DURATION = {
                "CAST(strftime('%s', started_at) AS INTEGER)) VIRTUAL"),
     'mysql': 'BIGINT AS (TIMESTAMPDIFF(SECOND, started_at, completed_at)) VIRTUAL',
 }
-SQLITE_GUARD = 'NOT EXISTS (SELECT 1 FROM datamachine_count_deferrals)'  # as in 0005
-MYSQL_GUARD = '@datamachine_defer_counts IS NULL'
 
 
 def up(migrator, db):
@@ -66,7 +64,7 @@ def up(migrator, db):
                                    fields=['id', 'low', 'value']).execute()
         db.execute_sql(f'DELETE FROM {rollups.TABLE}')
         db.execute_sql(rollups.rebuild_sql(dialect))
-    for statement in rollups.trigger_sql(dialect, MYSQL_GUARD if mysql else SQLITE_GUARD):
+    for statement in rollups.trigger_sql(dialect):
         db.execute_sql(statement)
 
 
