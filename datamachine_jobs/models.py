@@ -131,8 +131,7 @@ class DurationBucket(BaseModel):
 
 class JobRollup(BaseModel):
     """Jobs, and the sum of their durations, per cell: a tier (all time, for all jobs or per
-    flow; a day or an hour of started_at or completed_at), a base status, a duration bucket and
-    a slot (the cells for all jobs are split by job id, so that writers seldom share a row).
+    flow; a day or an hour of started_at or completed_at), a base status and a duration bucket.
     Kept by triggers on datamachine_jobs, or by bulk writers that defer them (services.counting);
     see migrating/rollups.py."""
 
@@ -142,14 +141,13 @@ class JobRollup(BaseModel):
     bucket = CharField(max_length=13)
     base_status = CharField(max_length=100)
     duration_bucket = IntegerField()
-    slot = IntegerField()
     n = BigIntegerField()
     seconds = BigIntegerField()
 
     class Meta:
         table_name = 'datamachine_job_rollups'
         primary_key = CompositeKey('tier', 'pipeline_id', 'flow_id', 'bucket', 'base_status',
-                                   'duration_bucket', 'slot')
+                                   'duration_bucket')
 
 
 class CountDeferral(BaseModel):

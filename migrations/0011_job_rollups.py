@@ -41,7 +41,6 @@ def up(migrator, db):
         bucket = CharField(max_length=13)
         base_status = CharField(max_length=100, collation=None if mysql else 'NOCASE')
         duration_bucket = IntegerField()
-        slot = IntegerField()
         n = BigIntegerField()
         seconds = BigIntegerField()
 

@@ -297,5 +297,4 @@ def rollups_and_jobs():
             f'SELECT {", ".join(rollups.KEY)}, n, seconds FROM {rollups.TABLE}').fetchall()
         jobs = db.database.execute_sql(
             f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs').fetchall()
-    slots = rollups.SLOTS['mysql' if db.is_mysql() else 'sqlite']
-    return normal(kept), normal(rollups.cells_of(jobs, 1, slots))
+    return normal(kept), normal(rollups.cells_of(jobs, 1))

@@ -1,13 +1,12 @@
 """The job rollups of migration 0011: per-cell counts, duration sums and duration histograms that
 triggers on datamachine_jobs keep, so that a summary reads cells, not jobs.
 
-A cell is (tier, pipeline_id, flow_id, bucket, base_status, duration_bucket, slot):
+A cell is (tier, pipeline_id, flow_id, bucket, base_status, duration_bucket):
 - tier ALL_TIME holds all jobs together, FLOW_ALL_TIME each flow's (pipeline_id, flow_id), each
   in one bucket ('');
 - the time tiers hold all jobs together (pipeline_id = flow_id = 0), by the day ('YYYY-MM-DD')
   or the hour ('YYYY-MM-DD HH') their `started_at` or their `completed_at` falls in (jobs
   without that time are in none);
-- slot spreads the cells for all jobs over SLOTS rows (job_id modulo SLOTS), see SLOTS;
 - duration_bucket is the id of the DURATION_BUCKETS range holding the job's whole seconds from
   started_at to completed_at, or UNTIMED when it lacks either.
 
@@ -15,7 +14,6 @@ Everything here is written per dialect; this module is the one place that SQL li
 one place a cell is defined (in SQL for the triggers and the migration, in Python for the bulk
 writers; the summary property tests hold the two to the same cells).
 """
-import math
 from bisect import bisect_right
 
 from ..models import timestamp_text
@@ -31,12 +29,7 @@ PRECISION = 0.01  # a bucket's reported value is within 1% of every duration it 
 
 TABLE = 'datamachine_job_rollups'
 BUCKETS_TABLE = 'datamachine_duration_buckets'
-KEY = ('tier', 'pipeline_id', 'flow_id', 'bucket', 'base_status', 'duration_bucket', 'slot')
-# The cells for all jobs are split in SLOTS rows by job id (those per flow are not): every writer
-# of a job touches them, and MariaDB holds a row's lock until the writer's commit, so one row each
-# made concurrent runners wait in line (writes fell by half at 8 and 32 runners). SQLite has one
-# writer at a time whatever the rows. Readers add the slots up.
-SLOTS = {'sqlite': 1, 'mysql': 8}
+KEY = ('tier', 'pipeline_id', 'flow_id', 'bucket', 'base_status', 'duration_bucket')
 TRIGGERS = ('datamachine_jobs_rollup_insert', 'datamachine_jobs_rollup_delete',
             'datamachine_jobs_rollup_update')
 # The columns a cell depends on; an update that changes none of them leaves the rollups alone.
@@ -105,18 +98,11 @@ def cells_select(dialect, rows):
         f'CASE WHEN t.per_flow = 1 THEN j.flow_id ELSE 0 END AS flow_id, '
         f"CASE t.tier {texts} ELSE '' END AS bucket, "
         f'j.base_status, {bucket} AS duration_bucket, '
-        f'CASE WHEN t.per_flow = 1 THEN 0 ELSE {_slot(dialect)} END AS slot, j.sign AS n, '
+        f'j.sign AS n, '
         f'COALESCE(j.seconds, 0) * j.sign AS seconds '
         f'FROM (SELECT r.*, {duration} AS seconds FROM ({rows}) r) j '
         f'CROSS JOIN ({_tiers()}) t '
         f'WHERE t.tier IN ({ALL_TIME}, {FLOW_ALL_TIME}) OR {present}')
-
-
-def _slot(dialect):
-    slots = SLOTS[dialect]
-    if slots == 1:
-        return '0'
-    return f'MOD(j.job_id, {slots})' if dialect == 'mysql' else f'j.job_id % {slots}'
 
 
 def _tiers():
@@ -144,24 +130,22 @@ def upsert(dialect, select, grouped=False):
 
 
 def _row(prefix, sign):
-    return (f'SELECT {prefix}.job_id AS job_id, {prefix}.pipeline_id AS pipeline_id, '
-            f'{prefix}.flow_id AS flow_id, '
+    return (f'SELECT {prefix}.pipeline_id AS pipeline_id, {prefix}.flow_id AS flow_id, '
             f'{prefix}.base_status AS base_status, {prefix}.started_at AS started_at, '
             f'{prefix}.completed_at AS completed_at, {sign} AS sign')
 
 
 def rebuild_sql(dialect):
     """The upsert adding the cells of every job (into empty rollups, by the migration)."""
-    jobs = ('SELECT job_id, pipeline_id, flow_id, base_status, started_at, completed_at, '
-            '1 AS sign FROM datamachine_jobs')
+    jobs = ('SELECT pipeline_id, flow_id, base_status, started_at, completed_at, 1 AS sign '
+            'FROM datamachine_jobs')
     return upsert(dialect, cells_select(dialect, jobs), grouped=True)
 
 
-JOB_COLUMNS = ('job_id, pipeline_id, flow_id, base_status, started_at, completed_at, '
-               'duration_seconds')
+JOB_COLUMNS = 'pipeline_id, flow_id, base_status, started_at, completed_at, duration_seconds'
 
 
-def cells_of(jobs, sign, slots):
+def cells_of(jobs, sign):
     """The cells (KEY..., n, seconds) of `jobs`, rows of JOB_COLUMNS, added up, in key order:
     what the triggers would add (sign 1) or take away (sign -1), for writers that defer them
     (services.counting). Computed here rather than by an INSERT ... SELECT, which is three times
@@ -177,24 +161,23 @@ def cells_of(jobs, sign, slots):
             cell[0] += sign
             cell[1] += seconds
 
-    for job_id, pipeline_id, flow_id, base, started, completed, seconds in jobs:
+    for pipeline_id, flow_id, base, started, completed, seconds in jobs:
         if seconds is None:
             bucket, seconds = UNTIMED, 0
         else:
             seconds = int(seconds)
             bucket = BUCKETS[bisect_right(lows, seconds) - 1][0]
         seconds *= sign
-        slot = int(math.fmod(job_id, slots))  # the sign of job_id, as SQL's MOD and % give it
-        add((ALL_TIME, 0, 0, '', base, bucket, slot), seconds)
-        add((FLOW_ALL_TIME, pipeline_id, flow_id, '', base, bucket, 0), seconds)
+        add((ALL_TIME, 0, 0, '', base, bucket), seconds)
+        add((FLOW_ALL_TIME, pipeline_id, flow_id, '', base, bucket), seconds)
         if started is not None:
             started = started if isinstance(started, str) else timestamp_text(started)
-            add((STARTED_DAY, 0, 0, started[:10], base, bucket, slot), seconds)
-            add((STARTED_HOUR, 0, 0, started[:13], base, bucket, slot), seconds)
+            add((STARTED_DAY, 0, 0, started[:10], base, bucket), seconds)
+            add((STARTED_HOUR, 0, 0, started[:13], base, bucket), seconds)
         if completed is not None:
             completed = completed if isinstance(completed, str) else timestamp_text(completed)
-            add((COMPLETED_DAY, 0, 0, completed[:10], base, bucket, slot), seconds)
-            add((COMPLETED_HOUR, 0, 0, completed[:13], base, bucket, slot), seconds)
+            add((COMPLETED_DAY, 0, 0, completed[:10], base, bucket), seconds)
+            add((COMPLETED_HOUR, 0, 0, completed[:13], base, bucket), seconds)
     return sorted((*key, n, total) for key, (n, total) in cells.items())
 
 
@@ -276,14 +259,14 @@ def _mysql_cells(old, new):
 def _mysql_cell(tier, row, bucket, sign):
     """(the condition for `row` to have a cell in `tier`, the cell's key, its upsert)."""
     present, text = 'TRUE', "''"
-    pipeline, flow, slot = '0', '0', f'MOD({row}.job_id, {SLOTS["mysql"]})'
+    pipeline, flow = '0', '0'
     if tier == FLOW_ALL_TIME:
-        pipeline, flow, slot = f'{row}.pipeline_id', f'{row}.flow_id', '0'
+        pipeline, flow = f'{row}.pipeline_id', f'{row}.flow_id'
     elif tier in TIME_TIERS:
         column, length = TIME_TIERS[tier]
         present = f'{row}.{column} IS NOT NULL'
         text = _bucket_text('mysql', column, length).replace('j.', f'{row}.')
-    key = f'{tier}, {pipeline}, {flow}, {text}, {row}.base_status, {bucket}, {slot}'
+    key = f'{tier}, {pipeline}, {flow}, {text}, {row}.base_status, {bucket}'
     seconds = f'COALESCE({_duration("mysql", row)}, 0) * {sign}'
     return present, key, (f'INSERT INTO {TABLE} ({", ".join(KEY)}, n, seconds) '
                           f'VALUES ({key}, {sign}, {seconds}) ON DUPLICATE KEY UPDATE '

@@ -44,7 +44,6 @@ def add_counts(where, params, sign):
     if deltas:
         database.cursor().executemany(UPSERT[dialect], deltas)
     cells = rollups.cells_of(database.execute_sql(
-        f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs WHERE {where}', params), sign,
-        rollups.SLOTS[dialect])
+        f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs WHERE {where}', params), sign)
     if cells:
         database.cursor().executemany(rollups.upsert_values(dialect), cells)

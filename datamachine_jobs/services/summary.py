@@ -226,9 +226,9 @@ def _rollup_cells(group_by, tier, low, high, status=(), pipeline_id=None, flow_i
         params.extend(status)
     where = f'WHERE tier = {mark}{"".join(" AND " + t for t in terms)}'
     key = group_by or '0'
-    if tier == rollups.FLOW_ALL_TIME:  # one bucket and slot: the cells as they are
+    if tier in (rollups.ALL_TIME, rollups.FLOW_ALL_TIME):  # one bucket: the cells as they are
         sql = f'SELECT {key}, base_status, duration_bucket, n, seconds FROM {rollups.TABLE} {where}'
-    else:  # the slots, and the buckets of a span, added up by the database
+    else:  # the buckets of a span, added up by the database
         sql = (f'SELECT 0, base_status, duration_bucket, SUM(n), SUM(seconds) '
                f'FROM {rollups.TABLE} {where} GROUP BY base_status, duration_bucket')
     yield from database.execute_sql(sql, [tier, *params]).fetchall()
