@@ -7,12 +7,12 @@ A cell is (tier, pipeline_id, flow_id, bucket, base_status, duration_bucket):
 - the time tiers hold all jobs together (pipeline_id = flow_id = 0), by the day ('YYYY-MM-DD')
   or the hour ('YYYY-MM-DD HH') their `started_at` or their `completed_at` falls in (jobs
   without that time are in none);
-- duration_bucket is the id of the DURATION_BUCKETS range holding the job's whole seconds from
+- duration_bucket is the id of the duration_buckets() range holding the job's whole seconds from
   started_at to completed_at, or UNTIMED when it lacks either.
 
 Everything here is written per dialect; this module is the one place that SQL lives, and the
 one place a cell is defined (in SQL for the triggers and the migration, in Python for the bulk
-writers; the summary property tests hold the two to the same cells).
+writers; tests/test_counts.py holds the two to the same cells).
 """
 from bisect import bisect_right
 
@@ -25,7 +25,6 @@ TIME_TIERS = {  # tier: (job column, length of its bucket text)
 }
 UNTIMED = -32768
 LONGEST = 10 ** 12  # seconds; no two DATETIMEs are further apart
-PRECISION = 0.01  # a bucket's reported value is within 1% of every duration it holds
 
 TABLE = 'datamachine_job_rollups'
 BUCKETS_TABLE = 'datamachine_duration_buckets'
@@ -45,7 +44,7 @@ def duration_buckets():
     """[(id, low, value)]: contiguous integer ranges [low, next low) covering every duration,
     each with the value a percentile falling in it reports.
 
-    Ranges grow geometrically so that `value` is within PRECISION of every duration in its range:
+    Ranges grow geometrically so that `value` is within 1% of every duration in its range:
     for a range starting at `low`, value = floor(low * 1.01) and the range ends at
     floor(value / 0.99). Below 100 seconds each range is one second wide, so exact. Negative
     durations (a completed_at before started_at) mirror the positive ones.
