@@ -1,6 +1,7 @@
 """DELETE /jobs: what is deleted, what stays, parameter forms, errors and interrupted clears."""
 import json
 
+import peewee
 import pytest
 from support import API, change_settings, count_rows, insert_items, insert_job
 
@@ -254,3 +255,27 @@ def test_get_then_delete_round_trip_matches_spec_example(client, admin):
     response = client.delete(f'{API}/jobs', headers=admin, data=json.dumps({'type': 'failed'}),
                              content_type='application/json;charset=utf-8')
     assert response.get_json()['success'] is True
+
+
+def test_a_batch_rolled_back_to_break_a_deadlock_runs_again(client, admin, app, monkeypatch):
+    """MariaDB rolls a deadlocked transaction back whole; the clear runs that batch again and
+    counts each job once."""
+    from pymysql.err import OperationalError as DriverError
+
+    from datamachine_jobs.services import batches
+
+    change_settings(monkeypatch, app, clear_batch_size=2)
+    jobs = [insert_job('failed') for _ in range(5)]
+    real_locking, failures = batches.locking, []
+
+    def deadlocking_once(query):
+        if len(failures) < 1:
+            failures.append(1)
+            raise peewee.OperationalError(DriverError(batches.DEADLOCK, 'Deadlock found'))
+        return real_locking(query)
+
+    monkeypatch.setattr(batches, 'locking', deadlocking_once)
+    response = clear(client, admin, {'type': 'failed'})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()['jobs_deleted'] == len(jobs) and failures == [1]
+    assert count_rows(Job) == 0

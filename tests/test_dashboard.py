@@ -91,7 +91,11 @@ def dashboard(app, database_url, tmp_path):
 
 
 def check(page, name):
-    """No serious or critical axe-core violation on the screen; photographs at both widths."""
+    """No serious or critical axe-core violation on the screen; photographs at both widths.
+    Axe looks once the screen's animations have ended (a modal fading in has, half-way, text
+    of too little contrast)."""
+    page.wait_for_function(
+        "document.getAnimations().every(animation => animation.playState !== 'running')")
     violations = [(v['id'], v['impact'], v['help'], [n['target'] for n in v['nodes']][:3])
                   for v in Axe().run(page).response['violations'] if v['impact'] in SERIOUS]
     os.makedirs(ARTEFACTS, exist_ok=True)

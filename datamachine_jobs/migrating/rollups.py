@@ -16,8 +16,6 @@ writers; tests/test_counts.py holds the two to the same cells).
 """
 from bisect import bisect_right
 
-from ..models import timestamp_text
-
 ALL_TIME, FLOW_ALL_TIME, STARTED_DAY, STARTED_HOUR, COMPLETED_DAY, COMPLETED_HOUR = range(6)
 TIME_TIERS = {  # tier: (job column, length of its bucket text)
     STARTED_DAY: ('started_at', 10), STARTED_HOUR: ('started_at', 13),
@@ -170,11 +168,11 @@ def cells_of(jobs, sign):
         add((ALL_TIME, 0, 0, '', base, bucket), seconds)
         add((FLOW_ALL_TIME, pipeline_id, flow_id, '', base, bucket), seconds)
         if started is not None:
-            started = started if isinstance(started, str) else timestamp_text(started)
+            started = started if isinstance(started, str) else started.isoformat(' ')
             add((STARTED_DAY, 0, 0, started[:10], base, bucket), seconds)
             add((STARTED_HOUR, 0, 0, started[:13], base, bucket), seconds)
         if completed is not None:
-            completed = completed if isinstance(completed, str) else timestamp_text(completed)
+            completed = completed if isinstance(completed, str) else completed.isoformat(' ')
             add((COMPLETED_DAY, 0, 0, completed[:10], base, bucket), seconds)
             add((COMPLETED_HOUR, 0, 0, completed[:13], base, bucket), seconds)
     return sorted((*key, n, total) for key, (n, total) in cells.items())
