@@ -298,3 +298,27 @@ def rollups_and_jobs():
         jobs = db.database.execute_sql(
             f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs').fetchall()
     return normal(kept), normal(rollups.cells_of(jobs, 1))
+
+
+def matches(row, params):
+    """Whether a job (a dict of its columns) passes the list filters in `params` as the API
+    reads them: statuses in any case, a base one matching its compound forms; `_after`
+    inclusive, `_before` exclusive, a missing time in no window."""
+    for key in ('pipeline_id', 'flow_id'):
+        if key in params and row[key] != params[key]:
+            return False
+    status = row['status'].lower()
+    if 'status' in params and not any(
+            status == wanted.lower() if ' - ' in wanted else
+            status.split(' - ')[0] == wanted.lower() for wanted in params['status'].split(',')):
+        return False
+    for name, column, inclusive in [('started_after', 'started_at', True),
+                                    ('started_before', 'started_at', False),
+                                    ('completed_after', 'completed_at', True),
+                                    ('completed_before', 'completed_at', False)]:
+        if name in params:
+            value = row[column]
+            if value is None or not (value >= params[name] if inclusive
+                                     else value < params[name]):
+                return False
+    return True

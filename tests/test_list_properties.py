@@ -5,7 +5,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import API, insert_job
+from support import API, insert_job, matches
 
 from datamachine_jobs import db
 
@@ -41,28 +41,6 @@ def rows(app):
         for key in ('started_at', 'completed_at'):
             row[key] = None if row[key] is None else str(row[key])[:19]
     return found, status_rank
-
-
-def matches(row, params):
-    if 'pipeline_id' in params and row['pipeline_id'] != params['pipeline_id']:
-        return False
-    if 'flow_id' in params and row['flow_id'] != params['flow_id']:
-        return False
-    if 'status' in params:
-        wanted = params['status'].split(',')
-        if not any(row['status'] == s if ' - ' in s else row['status'].split(' - ')[0] == s
-                   for s in wanted):
-            return False
-    for name, column, inclusive in [('started_after', 'started_at', True),
-                                    ('started_before', 'started_at', False),
-                                    ('completed_after', 'completed_at', True),
-                                    ('completed_before', 'completed_at', False)]:
-        if name in params:
-            value = row[column]
-            if value is None or not (value >= params[name] if inclusive
-                                     else value < params[name]):
-                return False
-    return True
 
 
 def reference(found, status_rank, params):

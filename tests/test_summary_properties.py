@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import API, change_settings, insert_job
+from support import API, change_settings, insert_job, matches
 
 from datamachine_jobs import db
 from datamachine_jobs.migrating import rollups
@@ -88,26 +88,6 @@ def rows(app, client, admin, monkeypatch):
              'flow_id': f, 'started_at': started and str(started)[:19],
              'completed_at': completed and str(completed)[:19]}
             for status, p, f, started, completed in found]
-
-
-def matches(row, params):
-    for key in ('pipeline_id', 'flow_id'):
-        if key in params and row[key] != params[key]:
-            return False
-    if 'status' in params and not any(
-            row["status"].lower() == s.lower() if " - " in s else row["base"] == s
-            for s in params['status'].split(',')):
-        return False
-    for name, column, inclusive in [('started_after', 'started_at', True),
-                                    ('started_before', 'started_at', False),
-                                    ('completed_after', 'completed_at', True),
-                                    ('completed_before', 'completed_at', False)]:
-        if name in params:
-            value = row[column]
-            if value is None or not (value >= params[name] if inclusive
-                                     else value < params[name]):
-                return False
-    return True
 
 
 def seconds(row):
