@@ -25,6 +25,7 @@ from support import (
     make_app,
     outage_switch,
     spawn,
+    wait_for,
     wait_until_up,
 )
 
@@ -92,10 +93,12 @@ def dashboard(app, database_url, tmp_path):
 
 def check(page, name):
     """No serious or critical axe-core violation on the screen; photographs at both widths.
-    Axe looks once the screen's animations have ended (a modal fading in has, half-way, text
-    of too little contrast)."""
-    page.wait_for_function(
-        "document.getAnimations().every(animation => animation.playState !== 'running')")
+    Axe looks once the screen's animations have ended, but for endless ones such as a spinner
+    (a modal fading in has, half-way, text of too little contrast)."""
+    wait_for(lambda: page.evaluate(  # evaluate, not wait_for_function: the page's CSP bars eval
+        "document.getAnimations().every(animation => animation.playState !== 'running'"
+        " || animation.effect.getComputedTiming().iterations === Infinity)"),
+        f'the animations of {name} to end')
     violations = [(v['id'], v['impact'], v['help'], [n['target'] for n in v['nodes']][:3])
                   for v in Axe().run(page).response['violations'] if v['impact'] in SERIOUS]
     os.makedirs(ARTEFACTS, exist_ok=True)
