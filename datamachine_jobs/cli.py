@@ -241,11 +241,14 @@ def jobs_clear(clear_type, cleanup_processed):
     parameters = {'type': clear_type, 'cleanup_processed': cleanup_processed}
     with audit.recorded(JOBS_CLEAR, parameters, audit.cli_actor(), clearing.job_bound(),
                         ('jobs', 'processed_items')) as operation:
-        clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
-                            settings().clear_batch_size, operation.bound,
-                            operation.progress)
+        freeing = clearing.clear_jobs(clear_type == 'failed', cleanup_processed,
+                                      settings().clear_batch_size, operation.bound,
+                                      operation.progress)
     click.echo(f"Deleted {operation.rows['jobs']} jobs and "
                f"{operation.rows['processed_items']} processed items.")
+    if freeing is not None:
+        click.echo('Freeing the space they took...')
+        freeing.join()
 
 
 items_cli = AppGroup('processed-items', help='Manage deduplication records.')

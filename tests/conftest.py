@@ -2,6 +2,7 @@
 MySQL/MariaDB (a uniquely named database, dropped at the end). An unreachable MySQL fails the run.
 """
 import os
+import threading
 
 import pytest
 from hypothesis import settings
@@ -21,6 +22,7 @@ from datamachine_jobs.models import (
     Session,
     User,
 )
+from datamachine_jobs.services import swap
 
 # In CI Hypothesis draws the same examples every run, so that a red build is reproducible.
 settings.register_profile('ci', derandomize=True, database=None)
@@ -75,6 +77,9 @@ def app(session_app):
     """The backend's app, its database bound and emptied after the test."""
     db.database.initialize(session_app.extensions['datamachine_database'])
     yield session_app
+    for thread in threading.enumerate():  # a clear of every job on SQLite frees tables after
+        if thread.name == swap.FREEING:
+            thread.join(60)
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
         for model in (Session, AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
@@ -104,3 +109,24 @@ def admin(app):
     return basic('admin', create_account(app, 'admin', 'administrator', 'admin@example.com'))
 
 
+@pytest.fixture
+def trigger(app, backend):
+    """Create a trigger for one test (SQLite body, MySQL body) and drop it afterwards."""
+    names = []
+
+    def create(name, timing, table, condition, sqlite_action, mysql_action):
+        names.append(name)
+        with db.database.connection_context():
+            if backend == 'sqlite':
+                db.database.execute_sql(
+                    f'CREATE TRIGGER {name} {timing} ON {table} WHEN {condition} '
+                    f'BEGIN {sqlite_action}; END')
+            else:
+                db.database.execute_sql(
+                    f'CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW BEGIN '
+                    f'IF {condition} THEN {mysql_action}; END IF; END')
+
+    yield create
+    with db.database.connection_context():
+        for name in names:
+            db.database.execute_sql(f'DROP TRIGGER IF EXISTS {name}')

@@ -174,6 +174,15 @@ def insert_job(status='completed', pipeline_id=1, flow_id=1, started_at='2026-01
                           error_message=error_message).execute()
 
 
+def fail_every_job():
+    """Make every job failed, through the triggers, so that `type=failed` matches them all: a
+    clear of the whole table in batches on every backend (one of `type=all` swaps the tables on
+    SQLite, in one transaction that nothing can interrupt half-way)."""
+    with db.database.connection_context():
+        db.database.execute_sql(
+            "UPDATE datamachine_jobs SET status = 'failed' WHERE status <> 'failed'")
+
+
 def insert_items(job_id, count, flow_id=1, pipeline_id=1):
     """Insert `count` processed items for a job; return their ids."""
     with db.database.connection_context():

@@ -185,7 +185,7 @@ def test_cancel_stops_a_running_clear_after_its_batch(client, admin, app, monkey
     change_settings(monkeypatch, app, clear_batch_size=3)
     for _ in range(12):
         insert_job('failed')
-    response = client.delete(f'{API}/jobs', headers=asked(admin), json={'type': 'all'})
+    response = client.delete(f'{API}/jobs', headers=asked(admin), json={'type': 'failed'})
     location = response.headers['Location']
     assert reached.wait(30)
 
@@ -245,7 +245,7 @@ def test_a_failing_clear_ends_failed_keeping_its_whole_batches(client, admin, ap
     for _ in range(5):
         insert_job('failed')
     location = client.delete(f'{API}/jobs', headers=asked(admin),
-                             json={'type': 'all'}).headers['Location']
+                             json={'type': 'failed'}).headers['Location']
     done = follow(client, admin, location)
     assert done['state'] == 'failed' and done['result'] is None
     assert done['error'] == ('An unexpected error stopped the operation part-way through; the '
@@ -388,7 +388,7 @@ def test_a_live_runner_keeps_its_operation_when_its_lease_is_claimed(client, adm
     for _ in range(6):
         insert_job('failed')
     location = client.delete(f'{API}/jobs', headers=asked(admin),
-                             json={'type': 'all'}).headers['Location']
+                             json={'type': 'failed'}).headers['Location']
     operation_id = int(location.rsplit('/', 1)[1])
     assert reached.wait(30)
     age(operation_id, owner=audit.this_process())

@@ -87,7 +87,7 @@ def test_a_clear_that_fails_is_recorded_as_failed(backend, client, admin):
     with db.database.connection_context():
         db.database.execute_sql(REFUSE_DELETES[backend])
     try:
-        response = client.delete(f'{API}/jobs', headers=admin, json={'type': 'all'})
+        response = client.delete(f'{API}/jobs', headers=admin, json={'type': 'failed'})
     finally:
         with db.database.connection_context():
             db.database.execute_sql('DROP TRIGGER refuse_deletes')

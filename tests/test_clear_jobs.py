@@ -166,29 +166,6 @@ def test_json_body_must_be_an_object(client, admin, raw):
                                    'data': {'status': 400}}
 
 
-@pytest.fixture
-def trigger(app, backend):
-    """Create a trigger for one test (SQLite body, MySQL body) and drop it afterwards."""
-    names = []
-
-    def create(name, timing, table, condition, sqlite_action, mysql_action):
-        names.append(name)
-        with db.database.connection_context():
-            if backend == 'sqlite':
-                db.database.execute_sql(
-                    f'CREATE TRIGGER {name} {timing} ON {table} WHEN {condition} '
-                    f'BEGIN {sqlite_action}; END')
-            else:
-                db.database.execute_sql(
-                    f'CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW BEGIN '
-                    f'IF {condition} THEN {mysql_action}; END IF; END')
-
-    yield create
-    with db.database.connection_context():
-        for name in names:
-            db.database.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
-
-
 def test_interrupted_clear_leaves_no_orphans_and_a_rerun_finishes(
         client, admin, app, monkeypatch, trigger):
     change_settings(monkeypatch, app, clear_batch_size=2)
@@ -223,7 +200,7 @@ def test_interrupted_clear_leaves_no_orphans_and_a_rerun_finishes(
 
 def test_job_created_while_a_clear_runs_survives(client, admin, app, monkeypatch, trigger):
     change_settings(monkeypatch, app, clear_batch_size=2)
-    jobs = [insert_job('completed') for _ in range(5)]
+    jobs = [insert_job('failed') for _ in range(5)]
     first_items = insert_items(jobs[0], 1)
     for job_id in jobs[1:]:
         insert_items(job_id, 1)
@@ -233,7 +210,7 @@ def test_job_created_while_a_clear_runs_survives(client, admin, app, monkeypatch
             "INSERT INTO datamachine_jobs (pipeline_id, flow_id, status) VALUES (9, 9, 'pending')",
             "INSERT INTO datamachine_jobs (pipeline_id, flow_id, status) VALUES (9, 9, 'pending')")
 
-    response = clear(client, admin, {'type': 'all', 'cleanup_processed': True})
+    response = clear(client, admin, {'type': 'failed', 'cleanup_processed': True})
 
     assert response.get_json()['jobs_deleted'] == 5
     assert response.get_json()['processed_items_cleaned'] == 5

@@ -14,6 +14,7 @@ from support import (
     change_settings,
     count_rows,
     create_account,
+    fail_every_job,
     insert_items,
     insert_job,
     matches_pattern,
@@ -194,7 +195,8 @@ def test_a_repeat_while_the_clear_runs_is_a_409_then_its_answer(app, admin, monk
     monkeypatch.setattr(idempotency, 'TAKEOVER_WAIT', 0.1)
     with app.app_context(), db.database.connection_context():
         seed.seed(SLOW_CLEAR_JOBS, rng_seed=1)
-    headers, body, answers = keyed(admin, 'slow'), {'type': 'all'}, {}
+    fail_every_job()
+    headers, body, answers = keyed(admin, 'slow'), {'type': 'failed'}, {}
     change_settings(monkeypatch, app, clear_batch_size=1)  # one transaction per job: overlaps
     first = threading.Thread(target=lambda: answers.update(first=app.test_client().delete(
         f'{API}/jobs', headers=headers, json=body)))

@@ -31,6 +31,7 @@ from support import (
     basic,
     count_rows,
     create_account,
+    fail_every_job,
     gunicorn_argv,
     insert_items,
     insert_job,
@@ -607,11 +608,12 @@ def test_a_clear_whose_worker_dies_is_finished_once_by_nginxs_retry(app, two_nod
     stack = two_nodes
     with app.app_context(), db.database.connection_context():
         _, items = seed.seed(RETRIED_CLEAR_JOBS, rng_seed=next(SEEDS))
+    fail_every_job()
     auth = basic('admin', create_account(app, 'admin', 'administrator'))
     workers = stack.workers(stack.nodes[0][0]) + stack.workers(stack.nodes[1][0])
     answer = {}
     client = threading.Thread(target=lambda: answer.update(response=stack.http.delete(
-        f'{stack.base}{API}/jobs', headers=auth, json={'type': 'all', 'cleanup_processed': True},
+        f'{stack.base}{API}/jobs', headers=auth, json={'type': 'failed', 'cleanup_processed': True},
         timeout=300)))
     client.start()
 

@@ -18,6 +18,7 @@ from support import (
     Listener,
     basic,
     create_account,
+    fail_every_job,
     gunicorn_argv,
     insert_items,
     insert_job,
@@ -97,8 +98,9 @@ def test_a_killed_workers_operation_is_finished_by_another_worker(app, gunicorn)
     base, master, http = gunicorn
     with app.app_context(), db.database.connection_context():
         _, items = seed.seed(JOBS, rng_seed=11)
+    fail_every_job()
     auth = basic('admin', create_account(app, 'admin', 'administrator'))
-    body = {'type': 'all', 'cleanup_processed': True}
+    body = {'type': 'failed', 'cleanup_processed': True}
     response = http.delete(f'{base}{API}/jobs', headers={**auth, 'Prefer': 'respond-async'},
                            json=body, timeout=60)
     assert response.status_code == 202, response.text

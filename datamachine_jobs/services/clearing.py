@@ -2,9 +2,10 @@
 from peewee import fn
 
 from .. import statuses
-from ..db import database
+from ..db import database, is_mysql
 from ..models import Job, ProcessedItem
 from ..statuses import count_by_status
+from . import swap
 from .batches import delete_in_batches
 from .counting import add_counts, deferred_counting
 
@@ -38,8 +39,17 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
     each batch deleted, inside the batch's transaction; `proceed()` may stop it between batches.
 
     Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
-    an interruption leaves no orphaned records and a rerun finishes the work.
+    an interruption leaves no orphaned records and a rerun finishes the work. On SQLite a clear of
+    every job swaps the tables in one transaction instead (services.swap); it returns the thread
+    that frees the old ones, for a caller that must wait for it.
     """
+    if not (failed_only or scope or is_mysql()):
+        if proceed is None or proceed():
+            with database.atomic():
+                jobs, items = swap.swap_all(bound, cleanup_processed)
+                progress(jobs=jobs, processed_items=items)
+            return swap.free_in_background()
+        return None
 
     def delete(ids):
         # SQL text: peewee spends longer converting ten thousand ids than SQLite deleting them.
@@ -56,6 +66,7 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
 
     delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete,
                       proceed)
+    return None
 
 
 def preview_clear(failed_only, cleanup_processed, bound=None, **scope):

@@ -1,0 +1,150 @@
+"""Clearing every job at once on SQLite: swap the tables instead of deleting row by row.
+
+In one transaction the jobs table (with its counts and rollups, and the processed items when they
+go too) is renamed aside and an empty twin takes its name, its triggers and its id sequence; the
+jobs beyond the clear's bound and the processed items that stay are copied across. So the clear
+costs what the survivors cost, not what it deletes, and a crash at any moment leaves either the
+old tables or the new ones. The renamed tables are then emptied in small batches, each its own
+transaction, so freeing their pages never holds the write lock for long; the new tables' indexes
+carry a suffix until the old ones, which hold the plain names, are gone.
+"""
+import logging
+import re
+import threading
+import time
+
+from ..db import database
+
+log = logging.getLogger(__name__)
+JOBS = 'datamachine_jobs'
+ITEMS = 'datamachine_processed_items'
+KEPT_BY_TRIGGERS = ('datamachine_job_counts', 'datamachine_job_rollups')
+ASIDE = '_cleared_'  # renamed tables and the new tables' indexes are named <name>_cleared_<n>
+FREE_BATCH = 5000  # rows deleted per transaction when freeing: a few tens of milliseconds
+FREEING = 'free-cleared-tables'  # the name of the thread that frees them
+INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?)"?(\w+)"?', re.I)
+
+
+def swap_all(bound, cleanup_processed):
+    """Delete every job up to `bound` (and, with `cleanup_processed`, their processed items) by
+    swapping the tables, inside the caller's transaction. Return (jobs, processed items) deleted.
+    """
+    suffix = f'{ASIDE}{time.time_ns()}'
+    tables = (JOBS, *KEPT_BY_TRIGGERS, *((ITEMS,) if cleanup_processed else ()))
+    schema = {table: _schema_of(table) for table in tables}
+    triggers = _sql('trigger', JOBS)
+    sequences = dict(database.execute_sql(
+        'SELECT name, seq FROM sqlite_sequence WHERE name IN (?, ?)', (JOBS, ITEMS)).fetchall())
+    for table in tables:
+        database.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}{suffix}"')
+    for name in _names('trigger', f'{JOBS}{suffix}'):  # they went with the table renamed
+        database.execute_sql(f'DROP TRIGGER "{name}"')
+    for table in tables:
+        for statement in schema[table]:
+            database.execute_sql(_suffixed(statement, suffix))
+    for statement in triggers:
+        database.execute_sql(statement)
+    database.cursor().executemany(
+        'INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)',
+        [(name, sequences[name]) for name in tables if name in sequences])
+    columns = ', '.join(f'"{name}"' for name in _stored_columns(f'{JOBS}{suffix}'))
+    kept = database.execute_sql(
+        f'INSERT INTO {JOBS} ({columns}) SELECT {columns} FROM {JOBS}{suffix} '
+        'WHERE job_id > ? ORDER BY job_id', (bound,)).rowcount
+    jobs = _rows(f'{JOBS}{suffix}') - kept
+    items = 0
+    if cleanup_processed:
+        # The items of jobs beyond the bound stay, and so do those whose job was cleared before
+        # without them: they are what stops their items being processed again.
+        kept = database.execute_sql(
+            f'INSERT INTO {ITEMS} SELECT * FROM {ITEMS}{suffix} i WHERE i.job_id > ? OR NOT '
+            f'EXISTS (SELECT 1 FROM {JOBS}{suffix} j WHERE j.job_id = i.job_id) ORDER BY i.id',
+            (bound,)).rowcount
+        items = _rows(f'{ITEMS}{suffix}') - kept
+    return jobs, items
+
+
+def free_in_background():
+    """Free the tables set aside by swaps in a thread of this process, on its own connection."""
+    thread = threading.Thread(target=_free_logged, name=FREEING, daemon=True)
+    thread.start()
+    return thread
+
+
+def free_cleared():
+    """Empty and drop every table set aside by a swap (in small batches, so that writers wait
+    for one batch at most), then give the live tables' indexes back their plain names. Safe to
+    run again and in several processes at once."""
+    for table in _names('table', None):
+        if ASIDE in table:
+            while True:
+                with database.atomic():
+                    freed = database.execute_sql(
+                        f'DELETE FROM "{table}" WHERE rowid IN '
+                        f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})'
+                    ).rowcount
+                if not freed:
+                    break
+            with database.atomic():
+                database.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+    _restore_index_names()
+
+
+def _restore_index_names():
+    """Rename each suffixed index of a live table to its plain name, once that name is free: a
+    new index under the plain name, the suffixed one dropped, in one transaction."""
+    with database.atomic():
+        present = set(_names('index', None))
+        for name, sql in database.execute_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND name LIKE '%{ASIDE}%'").fetchall():
+            plain = name.split(ASIDE)[0]
+            if plain not in present:
+                database.execute_sql(sql.replace(f'"{name}"', f'"{plain}"', 1))
+                database.execute_sql(f'DROP INDEX "{name}"')
+
+
+def _free_logged():
+    try:
+        with database.connection_context():
+            free_cleared()
+    except Exception:  # a thread has nobody to raise to; the next swap frees what is left
+        log.exception('could not free the tables set aside by a clear')
+
+
+def _schema_of(table):
+    """The statements that made `table` and its indexes."""
+    return _sql('table', table, name=table) + _sql('index', table)
+
+
+def _suffixed(statement, suffix):
+    """A CREATE INDEX statement with `suffix` on its index name (the plain name stays with the
+    index of the table set aside); any other statement as it is."""
+    return INDEX_NAME.sub(lambda m: f'{m[1]}"{m[2].split(ASIDE)[0]}{suffix}"', statement, 1)
+
+
+def _sql(kind, table, name=None):
+    query = "SELECT sql FROM sqlite_master WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL"
+    params = [kind, table]
+    if name is not None:
+        query += ' AND name = ?'
+        params.append(name)
+    return [sql for (sql,) in database.execute_sql(query + ' ORDER BY rowid', params).fetchall()]
+
+
+def _names(kind, table):
+    query, params = 'SELECT name FROM sqlite_master WHERE type = ?', [kind]
+    if table is not None:
+        query += ' AND tbl_name = ?'
+        params.append(table)
+    return [name for (name,) in database.execute_sql(query, params).fetchall()]
+
+
+def _stored_columns(table):
+    """The columns an INSERT may set: generated ones (hidden 2 and 3) are left out."""
+    return [row[1] for row in database.execute_sql(f'PRAGMA table_xinfo("{table}")').fetchall()
+            if row[6] == 0]
+
+
+def _rows(table):
+    return database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
