@@ -17,12 +17,13 @@ import platform
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import requests
 
@@ -31,6 +32,7 @@ sys.path.insert(0, ROOT)
 
 from bench import datasets  # noqa: E402
 from datamachine_jobs import create_app, db  # noqa: E402
+from datamachine_jobs.services import swap  # noqa: E402
 from datamachine_jobs.vocabulary import API_PREFIX  # noqa: E402
 
 RESULTS = os.path.join(ROOT, 'bench', 'results')
@@ -52,6 +54,7 @@ SCENARIOS = [
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
 WRITERS, WRITE_WINDOW = 4, 5  # runners writing jobs during a clear, for its first seconds
+FREEING_WINDOW = 15  # and for the first seconds of freeing what a swap set aside
 CLEAR_TIMEOUT = 1800  # seconds a timed clear may take (MariaDB's `all` under load: 10 minutes)
 ANSWER_TIMEOUT = 120  # seconds: a scenario slower than this once is reported, not measured
 
@@ -265,7 +268,27 @@ def clear_timings(backend, size, args):
             log(f'clear {clear_type}: {seconds:.2f} s, {answer}')
             results.append({'type': clear_type, 'seconds': seconds, 'answer': answer,
                             'get': during, 'writes': wrote.result()})
+            if set_aside(url):  # a swap: measure the same load while its old tables are freed
+                load = wrk(f'{base}{API_PREFIX}/jobs?flow_id=42&per_page=25', CLEAR_TIMEOUT,
+                           args.connections, headers, background=True)
+                wrote = background.submit(writes.measure, base, token, WRITERS, FREEING_WINDOW)
+                started = time.perf_counter()
+                while set_aside(url) and time.perf_counter() - started < CLEAR_TIMEOUT:
+                    time.sleep(0.5)
+                seconds = time.perf_counter() - started
+                log(f'freeing after clear {clear_type}: {seconds:.1f} s')
+                results.append({'type': f'{clear_type}: freeing afterwards', 'seconds': seconds,
+                                'answer': {}, 'get': stop_wrk(load), 'writes': wrote.result()})
     return results  # the clear database is used up: the next run seeds it again
+
+
+def set_aside(url):
+    """The tables a swap set aside and the service has not freed yet (SQLite only)."""
+    if not url.startswith('sqlite'):
+        return []
+    with contextlib.closing(sqlite3.connect(urlparse(url).path)) as connection:
+        names = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return [name for (name,) in names if swap.ASIDE in name]
 
 
 def memory_over(base, master_pid, path, headers, args, requests_wanted=100_000):
@@ -301,7 +324,8 @@ def write_report(name, rows, context, clears=None, memory=None):
                                                 f"({r['bytes'] or '-'} bytes)" for r in rows)]
     if clears:
         lines += ['', '## Clears (cleanup_processed=true), GET /jobs?flow_id=42 meanwhile, and '
-                  f'{WRITERS} runners writing jobs for the first {WRITE_WINDOW} s', '',
+                  f'{WRITERS} runners writing jobs for the first {WRITE_WINDOW} s (of freeing '
+                  f'what a swap set aside: {FREEING_WINDOW} s)', '',
                   '| clear | seconds | jobs deleted | items deleted | GET req/s | GET p50 ms | '
                   'GET p99 ms | GET errors | write cycles/s | POST/PATCH p99 ms | write errors |',
                   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
