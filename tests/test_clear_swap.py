@@ -108,7 +108,8 @@ def test_a_swap_leaves_the_schema_as_it_was(app, cleanup_processed):
 @sqlite_only
 def test_the_new_tables_serve_with_suffixed_indexes_until_the_old_are_freed(app, client, admin):
     jobs = [insert_job(status) for status in STATUSES]
-    later = insert_job('failed')
+    # Durations past the one-second buckets: the longest is looked up through its index.
+    later = [insert_job('failed', completed_at=f'2026-01-01 0{hours}:00:00') for hours in (2, 3)]
     with app.app_context(), db.database.connection_context(), db.database.atomic():
         swap.swap_all(max(jobs), cleanup_processed=True)
     with db.database.connection_context():
@@ -116,9 +117,9 @@ def test_the_new_tables_serve_with_suffixed_indexes_until_the_old_are_freed(app,
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%_cleared_%'")]
     assert len(aside) == 4  # jobs, counts, rollups, processed items
     listed = client.get(f'{API}/jobs?status=failed', headers=admin).get_json()
-    assert [job['job_id'] for job in listed['data']] == [later] and listed['total'] == 1
+    assert [job['job_id'] for job in listed['data']] == later[::-1] and listed['total'] == 2
     summary = client.get(f'{API}/jobs/summary', headers=admin).get_json()['data']
-    assert summary['total'] == 1
+    assert (summary['total'], summary['duration_seconds']['max']) == (2, 3 * 3600)
     with app.app_context(), db.database.connection_context():
         swap.free_cleared()
     assert client.get(f'{API}/jobs/summary', headers=admin).get_json()['data'] == summary

@@ -16,6 +16,7 @@ from .. import statuses
 from ..db import database, is_mysql
 from ..migrating import rollups
 from ..models import timestamp_text
+from . import swap
 from .listing import WINDOWS, conditions
 
 SUCCESS = frozenset((statuses.COMPLETED, statuses.COMPLETED_NO_ITEMS, statuses.AGENT_SKIPPED))
@@ -260,7 +261,7 @@ def _maximum(tally, group_by, key, filters):
         terms.append(f'{group_by} = {database.param}')
         params.append(key)
     hint = (f' FORCE INDEX ({DURATION_INDEX})' if is_mysql()
-            else f' INDEXED BY {DURATION_INDEX}')
+            else f' INDEXED BY "{swap.index_name(swap.JOBS, DURATION_INDEX)}"')
     sql = (f'SELECT duration_seconds FROM datamachine_jobs{hint} '
            f'WHERE duration_seconds BETWEEN {database.param} AND {database.param}'
            f'{"".join(" AND " + t for t in terms)} ORDER BY duration_seconds DESC LIMIT 1')

@@ -90,6 +90,12 @@ def free_cleared():
     _restore_index_names()
 
 
+def index_name(table, plain):
+    """The name an index of a live table has now: `plain`, or `plain` with the suffix of the
+    swap that made the table while the table set aside still holds the plain name."""
+    return next(name for name in _names('index', table) if name.split(ASIDE)[0] == plain)
+
+
 def _restore_index_names():
     """Rename each suffixed index of a live table to its plain name, once that name is free: a
     new index under the plain name, the suffixed one dropped, in one transaction."""
