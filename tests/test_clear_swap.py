@@ -1,22 +1,41 @@
-"""Clearing every job: on SQLite a swap of the tables in one transaction (services.swap), on
-MariaDB batches. The same rows stay on both; on SQLite the schema comes back as it was, and a
-swap that fails leaves the old tables whole."""
+"""Clearing every job swaps the tables: on SQLite in one transaction (services.swap), on MariaDB
+at one RENAME TABLE (services.swap_mysql). The rows that stay, the counts and rollups, the schema
+once the old tables are freed, and a swap that fails leaving the old tables whole."""
+import threading
+import time
+
 import pytest
 from support import API, count_rows, insert_items, insert_job, rollups_and_jobs
 
 from datamachine_jobs import db
+from datamachine_jobs.migrating.steps import TRIGGER_GENERATION
 from datamachine_jobs.models import Job, JobCount, ProcessedItem
-from datamachine_jobs.services import clearing, swap
+from datamachine_jobs.services import clearing, swap, swap_mysql
 
 STATUSES = ['pending', 'processing', 'completed', 'agent_skipped - duplicate content', 'failed',
             'failed - timeout']
 
 
-def schema():
-    """Every table, index and trigger as SQLite keeps them (rootpage left out)."""
+def schema(backend):
+    """Every table, column, index and trigger, as the database describes them (the generation
+    suffix MariaDB's swaps give the triggers left out)."""
     with db.database.connection_context():
-        return sorted(db.database.execute_sql(
-            'SELECT type, name, tbl_name, sql FROM sqlite_master').fetchall())
+        if backend == 'sqlite':
+            return sorted(db.database.execute_sql(
+                'SELECT type, name, tbl_name, sql FROM sqlite_master').fetchall())
+        described = []
+        for query in (
+                'SELECT table_name, column_name, column_type, extra, generation_expression '
+                'FROM information_schema.columns WHERE table_schema = DATABASE()',
+                'SELECT table_name, index_name, seq_in_index, column_name, non_unique '
+                'FROM information_schema.statistics WHERE table_schema = DATABASE()',
+                'SELECT event_object_table, trigger_name, action_timing, event_manipulation, '
+                'action_statement FROM information_schema.triggers '
+                'WHERE trigger_schema = DATABASE()'):
+            described += [tuple(str(value) for value in row)
+                          for row in db.database.execute_sql(query).fetchall()]
+        return sorted((row[0], TRIGGER_GENERATION.sub('', row[1]), *row[2:])
+                      for row in described)
 
 
 def ids(model, key):
@@ -87,57 +106,118 @@ def test_clearing_every_job_through_the_api_leaves_exact_counts(app, client, adm
     assert created.status_code == 201 and counts_are_exact()
 
 
-# MariaDB clears every job in batches: the swap is SQLite's.
-sqlite_only = pytest.mark.parametrize('backend', ['sqlite'], indirect=True, scope='session')
-
-
-@sqlite_only
 @pytest.mark.parametrize('cleanup_processed', [True, False])
-def test_a_swap_leaves_the_schema_as_it_was(app, cleanup_processed):
-    before = schema()
+def test_a_swap_leaves_the_schema_as_it_was(app, backend, cleanup_processed):
+    before = schema(backend)
     jobs = [insert_job(status) for status in STATUSES]
     insert_items(jobs[0], 2)
     later = insert_job('pending')
 
     clear_up_to(app, max(jobs), cleanup_processed)
 
-    assert schema() == before  # the old tables freed, the indexes under their plain names
+    assert schema(backend) == before  # the old tables freed, SQLite's indexes under their names
     assert ids(Job, Job.job_id) == [later] and counts_are_exact()
 
 
-@sqlite_only
-def test_the_new_tables_serve_with_suffixed_indexes_until_the_old_are_freed(app, client, admin):
+def test_the_new_tables_serve_before_the_old_are_freed(app, backend, client, admin):
+    """On SQLite the new jobs table's indexes carry a suffix until then."""
     jobs = [insert_job(status) for status in STATUSES]
     # Durations past the one-second buckets: the longest is looked up through its index.
     later = [insert_job('failed', completed_at=f'2026-01-01 0{hours}:00:00') for hours in (2, 3)]
-    with app.app_context(), db.database.connection_context(), db.database.atomic():
-        swap.swap_all(max(jobs), cleanup_processed=True)
-    with db.database.connection_context():
-        aside = [name for (name,) in db.database.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%_cleared_%'")]
+    with app.app_context(), db.database.connection_context():
+        if backend == 'sqlite':
+            with db.database.atomic():
+                swap.swap_all(max(jobs), cleanup_processed=True)
+            tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        else:
+            swap_mysql.swap_all(max(jobs), cleanup_processed=True)
+            tables = 'SELECT table_name FROM information_schema.tables WHERE table_schema = '
+            tables += 'DATABASE()'
+        aside = [name for (name,) in db.database.execute_sql(tables) if swap.ASIDE in name]
     assert len(aside) == 4  # jobs, counts, rollups, processed items
     listed = client.get(f'{API}/jobs?status=failed', headers=admin).get_json()
     assert [job['job_id'] for job in listed['data']] == later[::-1] and listed['total'] == 2
     summary = client.get(f'{API}/jobs/summary', headers=admin).get_json()['data']
     assert (summary['total'], summary['duration_seconds']['max']) == (2, 3 * 3600)
     with app.app_context(), db.database.connection_context():
-        swap.free_cleared()
+        (swap.free_cleared if backend == 'sqlite' else swap_mysql.drop_cleared)()
     assert client.get(f'{API}/jobs/summary', headers=admin).get_json()['data'] == summary
+    assert counts_are_exact()
 
 
-@sqlite_only
-def test_a_swap_that_fails_leaves_the_old_tables_whole(app, trigger):
+def test_a_swap_that_fails_leaves_the_old_tables_whole(app, backend, trigger):
     jobs = [insert_job(status) for status in STATUSES]
     items = insert_items(jobs[0], 2)
     later = insert_job('pending')
     # Copying the job beyond the bound into the new table fails, after every rename.
     trigger('refuse_copies', 'BEFORE INSERT', 'datamachine_jobs', 'new.job_id = ' + str(later),
-            "SELECT RAISE(ABORT, 'injected failure')", '')
-    before = schema()
+            "SELECT RAISE(ABORT, 'injected failure')",
+            "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'")
+    before = schema(backend)
 
     with pytest.raises(Exception, match='injected failure'):
         clear_up_to(app, max(jobs), cleanup_processed=True)
 
-    assert schema() == before
+    assert schema(backend) == before
     assert ids(Job, Job.job_id) == sorted([*jobs, later])
     assert ids(ProcessedItem, ProcessedItem.id) == items and counts_are_exact()
+
+
+def test_writes_during_a_swap_all_land_and_stay_counted(app, backend):
+    """Runners keep creating, moving, deleting jobs and recording items while every job is
+    cleared: each of their writes is in the new tables, and the counts and rollups are exact."""
+    old = [insert_job(status, pipeline_id=n % 3 + 1, flow_id=n % 5 + 1)
+           for n, status in enumerate(STATUSES * 40)]
+    for job_id in old[::7]:
+        insert_items(job_id, 2)
+    bound, stop, outcomes, errors, written = max(old), threading.Event(), [], [], []
+
+    def runner(number):
+        expected = {}
+        try:
+            while not stop.is_set() and len(expected) < 400:
+                started = time.monotonic()
+                job_id = insert_job('pending', pipeline_id=number, flow_id=10 + number)
+                expected[job_id] = ('pending', [])
+                with db.database.connection_context():
+                    Job.update(status='processing', started_at='2026-01-01 00:00:00').where(
+                        Job.job_id == job_id).execute()
+                if job_id % 3 == 0:
+                    with db.database.connection_context():
+                        Job.delete().where(Job.job_id == job_id).execute()
+                    expected[job_id] = None
+                    continue
+                with db.database.connection_context():
+                    Job.update(status='completed', completed_at='2026-01-01 00:02:00').where(
+                        Job.job_id == job_id).execute()
+                expected[job_id] = ('completed', insert_items(job_id, 1))
+                written.append((started, time.monotonic()))
+        except Exception as exc:  # reported below, with the thread's name
+            errors.append(exc)
+        outcomes.append(expected)
+
+    runners = [threading.Thread(target=runner, args=(n,)) for n in (1, 2)]
+    for thread in runners:
+        thread.start()
+    time.sleep(0.2)
+    began = time.monotonic()
+    try:
+        done = clear_up_to(app, bound, cleanup_processed=True)
+        ended = time.monotonic()
+    finally:
+        stop.set()
+        for thread in runners:
+            thread.join(60)
+
+    assert not errors
+    assert any(start < ended and end > began for start, end in written)  # during the swap
+    assert done['jobs'] == len(old)
+    expected = {job_id: state for outcome in outcomes for job_id, state in outcome.items()}
+    assert expected and min(expected) > bound
+    with db.database.connection_context():
+        jobs = dict(Job.select(Job.job_id, Job.status).tuples())
+        items = sorted(ProcessedItem.select(ProcessedItem.id).tuples())
+    assert jobs == {job_id: state[0] for job_id, state in expected.items() if state}
+    assert [item for (item,) in items] == sorted(
+        item for state in expected.values() if state for item in state[1])
+    assert counts_are_exact()

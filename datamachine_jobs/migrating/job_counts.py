@@ -1,5 +1,6 @@
 """The triggers of migration 0004 that keep datamachine_job_counts in step with datamachine_jobs,
 written per dialect; migration 0005 rebuilds them with a guard and its down() restores these."""
+from . import steps
 
 # One statement each way: add a job to its row, take it from its row.
 ADD = {
@@ -46,8 +47,7 @@ def trigger_sql(dialect):
 
 
 def drop_triggers(db):
-    for name in TRIGGERS:
-        db.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
+    steps.drop_triggers(db, TRIGGERS)
 
 
 def replace_triggers(db, statements):

@@ -16,6 +16,8 @@ writers; tests/test_counts.py holds the two to the same cells).
 """
 from bisect import bisect_right
 
+from . import steps
+
 ALL_TIME, FLOW_ALL_TIME, STARTED_DAY, STARTED_HOUR, COMPLETED_DAY, COMPLETED_HOUR = range(6)
 TIME_TIERS = {  # tier: (job column, length of its bucket text)
     STARTED_DAY: ('started_at', 10), STARTED_HOUR: ('started_at', 13),
@@ -178,14 +180,14 @@ def cells_of(jobs, sign):
     return sorted((*key, n, total) for key, (n, total) in cells.items())
 
 
-def upsert_values(dialect):
+def upsert_values(dialect, table=TABLE):
     """INSERT of one cell (KEY..., n, seconds) given as parameters, added to the cell's sums."""
     columns = ', '.join(KEY + ('n', 'seconds'))
     marks = ', '.join(['%s' if dialect == 'mysql' else '?'] * (len(KEY) + 2))
     if dialect == 'mysql':
-        return (f'INSERT INTO {TABLE} ({columns}) VALUES ({marks}) '
+        return (f'INSERT INTO {table} ({columns}) VALUES ({marks}) '
                 'ON DUPLICATE KEY UPDATE n = n + VALUES(n), seconds = seconds + VALUES(seconds)')
-    return (f'INSERT INTO {TABLE} ({columns}) VALUES ({marks}) ON CONFLICT ({", ".join(KEY)}) '
+    return (f'INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({", ".join(KEY)}) '
             'DO UPDATE SET n = n + excluded.n, seconds = seconds + excluded.seconds')
 
 
@@ -271,5 +273,4 @@ def _mysql_cell(tier, row, bucket, sign):
 
 
 def drop_triggers(db):
-    for name in TRIGGERS:
-        db.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
+    steps.drop_triggers(db, TRIGGERS)

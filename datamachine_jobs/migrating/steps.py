@@ -1,10 +1,30 @@
 """Schema steps that skip what is already done, so that a migration can run again after failing
 part-way: MariaDB commits each DDL statement on its own, so a failed migration leaves its first
 steps in place without a history row, and the next `db upgrade` runs it again from the start."""
+import re
+
 from peewee import MySQLDatabase, sort_models
 from playhouse.migrate import make_index_name
 
 from ..peewee_internals import create_index_statement
+
+# On MariaDB a clear of every job gives the new jobs table copies of the triggers named
+# <name>_g<swap id> (the old names stay with the table set aside until it is dropped).
+TRIGGER_GENERATION = re.compile(r'_g\d+$')
+
+
+def drop_triggers(db, names):
+    """Drop the triggers of these names, under whichever generation they are now."""
+    if isinstance(db, MySQLDatabase):
+        present = [name for (name,) in db.execute_sql(
+            'SELECT trigger_name FROM information_schema.triggers '
+            'WHERE trigger_schema = DATABASE()').fetchall()]
+    else:
+        present = [name for (name,) in db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()]
+    for name in present:
+        if TRIGGER_GENERATION.sub('', name) in names:
+            db.execute_sql(f'DROP TRIGGER IF EXISTS {name}')
 
 
 def index_names(db, table):

@@ -5,7 +5,7 @@ from .. import statuses
 from ..db import database, is_mysql
 from ..models import Job, ProcessedItem
 from ..statuses import count_by_status
-from . import swap
+from . import swap, swap_mysql
 from .batches import delete_in_batches
 from .counting import add_counts, deferred_counting
 
@@ -39,17 +39,22 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
     each batch deleted, inside the batch's transaction; `proceed()` may stop it between batches.
 
     Each batch of jobs goes in one transaction with the processed items of exactly those jobs, so
-    an interruption leaves no orphaned records and a rerun finishes the work. On SQLite a clear of
-    every job swaps the tables in one transaction instead (services.swap); it returns the thread
-    that frees the old ones, for a caller that must wait for it.
+    an interruption leaves no orphaned records and a rerun finishes the work. A clear of every job
+    swaps the tables instead (services.swap, services.swap_mysql) and returns the thread that
+    frees the old ones, for a caller that must wait for it.
     """
-    if not (failed_only or scope or is_mysql()):
-        if proceed is None or proceed():
+    if not (failed_only or scope):
+        if proceed is not None and not proceed():
+            return None
+        if is_mysql():  # the swap commits at its RENAME TABLE, the progress right after
+            jobs, items = swap_mysql.swap_all(bound, cleanup_processed)
             with database.atomic():
-                jobs, items = swap.swap_all(bound, cleanup_processed)
                 progress(jobs=jobs, processed_items=items)
-            return swap.free_in_background()
-        return None
+            return swap.free_in_background(swap_mysql.drop_cleared)
+        with database.atomic():
+            jobs, items = swap.swap_all(bound, cleanup_processed)
+            progress(jobs=jobs, processed_items=items)
+        return swap.free_in_background(swap.free_cleared)
 
     def delete(ids):
         # SQL text: peewee spends longer converting ten thousand ids than SQLite deleting them.

@@ -8,12 +8,13 @@ from ..db import database, is_mysql
 from ..migrating import rollups
 
 UPSERT = {
-    'sqlite': ('INSERT INTO datamachine_job_counts (pipeline_id, flow_id, status, n) '
+    'sqlite': ('INSERT INTO {table} (pipeline_id, flow_id, status, n) '
                'VALUES (?, ?, ?, ?) ON CONFLICT (pipeline_id, flow_id, status) '
                'DO UPDATE SET n = n + excluded.n'),
-    'mysql': ('INSERT INTO datamachine_job_counts (pipeline_id, flow_id, status, n) '
+    'mysql': ('INSERT INTO {table} (pipeline_id, flow_id, status, n) '
               'VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE n = n + VALUES(n)'),
 }
+COUNTS = 'datamachine_job_counts'
 
 
 @contextmanager
@@ -31,19 +32,23 @@ def deferred_counting():
         database.execute_sql('DELETE FROM datamachine_count_deferrals')
 
 
-def add_counts(where, params, sign):
+def add_counts(where, params, sign, suffix=''):
     """Add (sign=1, after inserting) or take away (sign=-1, before deleting) the counts and the
     rollup cells of the jobs matching `where`, grouped, in key order so that concurrent batches
-    cannot deadlock: the counts first, then the cells, as the triggers fire."""
+    cannot deadlock: the counts first, then the cells, as the triggers fire. With `suffix`, of
+    the jobs table of that name into the counts and rollups of that name (a swap's new tables).
+    """
     dialect = 'mysql' if is_mysql() else 'sqlite'
     groups = database.execute_sql(
-        'SELECT pipeline_id, flow_id, MIN(status), COUNT(*) FROM datamachine_jobs '
+        f'SELECT pipeline_id, flow_id, MIN(status), COUNT(*) FROM datamachine_jobs{suffix} '
         f'WHERE {where} GROUP BY pipeline_id, flow_id, status', params).fetchall()
     deltas = sorted((pipeline_id, flow_id, status, sign * n)
                     for pipeline_id, flow_id, status, n in groups)
     if deltas:
-        database.cursor().executemany(UPSERT[dialect], deltas)
+        database.cursor().executemany(UPSERT[dialect].format(table=COUNTS + suffix), deltas)
     cells = rollups.cells_of(database.execute_sql(
-        f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs WHERE {where}', params), sign)
+        f'SELECT {rollups.JOB_COLUMNS} FROM datamachine_jobs{suffix} WHERE {where}', params),
+        sign)
     if cells:
-        database.cursor().executemany(rollups.upsert_values(dialect), cells)
+        database.cursor().executemany(rollups.upsert_values(dialect, rollups.TABLE + suffix),
+                                      cells)

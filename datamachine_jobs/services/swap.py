@@ -64,9 +64,10 @@ def swap_all(bound, cleanup_processed):
     return jobs, items
 
 
-def free_in_background():
-    """Free the tables set aside by swaps in a thread of this process, on its own connection."""
-    thread = threading.Thread(target=_free_logged, name=FREEING, daemon=True)
+def free_in_background(free):
+    """Run `free` (free_cleared, or MariaDB's drop) in a thread of this process, on its own
+    connection, and return the thread."""
+    thread = threading.Thread(target=_free_logged, args=(free,), name=FREEING, daemon=True)
     thread.start()
     return thread
 
@@ -110,10 +111,10 @@ def _restore_index_names():
                 database.execute_sql(f'DROP INDEX "{name}"')
 
 
-def _free_logged():
+def _free_logged(free):
     try:
         with database.connection_context():
-            free_cleared()
+            free()
     except Exception:  # a thread has nobody to raise to; the next swap frees what is left
         log.exception('could not free the tables set aside by a clear')
 
