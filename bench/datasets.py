@@ -23,7 +23,7 @@ def url_for(backend, size, purpose):
     return urlparse(MYSQL_URL)._replace(path=f'/dmj_bench_{purpose}_{size}').geturl()
 
 
-def _mysql_admin(sql):
+def mysql_admin(sql):
     """Run one statement on the MariaDB server as its administrator; return its rows."""
     target = urlparse(MYSQL_URL)
     with pymysql.connect(host=target.hostname, port=target.port or 3306,
@@ -40,14 +40,14 @@ TUNED = {'innodb_buffer_pool_size': 4 * 1024 ** 3, 'innodb_flush_log_at_trx_comm
 @contextlib.contextmanager
 def tuned_mariadb():
     """The server with the TUNED settings meanwhile (both change at run time), then as before."""
-    before = {name: _mysql_admin(f'SELECT @@GLOBAL.{name}')[0][0] for name in TUNED}
+    before = {name: mysql_admin(f'SELECT @@GLOBAL.{name}')[0][0] for name in TUNED}
     for name, value in TUNED.items():
-        _mysql_admin(f'SET GLOBAL {name} = {value}')
+        mysql_admin(f'SET GLOBAL {name} = {value}')
     try:
         yield
     finally:
         for name, value in before.items():
-            _mysql_admin(f'SET GLOBAL {name} = {value}')
+            mysql_admin(f'SET GLOBAL {name} = {value}')
 
 
 def _drop(backend, url):
@@ -58,8 +58,8 @@ def _drop(backend, url):
                 os.remove(path + suffix)
     else:
         name = urlparse(url).path.lstrip('/')
-        _mysql_admin(f'DROP DATABASE IF EXISTS `{name}`')
-        _mysql_admin(f'CREATE DATABASE `{name}` CHARACTER SET utf8mb4 '
+        mysql_admin(f'DROP DATABASE IF EXISTS `{name}`')
+        mysql_admin(f'CREATE DATABASE `{name}` CHARACTER SET utf8mb4 '
                      'COLLATE utf8mb4_unicode_ci')
 
 

@@ -283,12 +283,15 @@ def clear_timings(backend, size, args):
 
 
 def set_aside(url):
-    """The tables a swap set aside and the service has not freed yet (SQLite only)."""
-    if not url.startswith('sqlite'):
-        return []
-    with contextlib.closing(sqlite3.connect(urlparse(url).path)) as connection:
-        names = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return [name for (name,) in names if swap.ASIDE in name]
+    """The tables a swap set aside and the service has not freed yet."""
+    if url.startswith('sqlite'):
+        with contextlib.closing(sqlite3.connect(urlparse(url).path)) as connection:
+            names = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return [name for (name,) in names if swap.ASIDE in name]
+    schema = urlparse(url).path.lstrip('/')
+    return [name for (name,) in datasets.mysql_admin(
+        'SELECT table_name FROM information_schema.tables '
+        f"WHERE table_schema = '{schema}'") if swap.ASIDE in name]
 
 
 def memory_over(base, master_pid, path, headers, args, requests_wanted=100_000):
