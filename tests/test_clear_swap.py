@@ -1,6 +1,10 @@
 """Clearing every job swaps the tables: on SQLite in one transaction (services.swap), on MariaDB
 at one RENAME TABLE (services.swap_mysql). The rows that stay, the counts and rollups, the schema
 once the old tables are freed, and a swap that fails leaving the old tables whole."""
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,8 +14,9 @@ from support import API, count_rows, insert_items, insert_job, rollups_and_jobs
 from datamachine_jobs import db
 from datamachine_jobs.migrating.steps import TRIGGER_GENERATION
 from datamachine_jobs.models import Job, JobCount, ProcessedItem
-from datamachine_jobs.services import clearing, swap, swap_mysql
+from datamachine_jobs.services import clearing, seed, swap, swap_mysql
 
+TESTS = os.path.dirname(os.path.abspath(__file__))
 STATUSES = ['pending', 'processing', 'completed', 'agent_skipped - duplicate content', 'failed',
             'failed - timeout']
 
@@ -221,3 +226,40 @@ def test_writes_during_a_swap_all_land_and_stay_counted(app, backend):
     assert [item for (item,) in items] == sorted(
         item for state in expected.values() if state for item in state[1])
     assert counts_are_exact()
+
+
+# A process that swaps every job up to a bound away, as DELETE /jobs does, to be killed.
+SWAP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from support import make_app
+from datamachine_jobs import db
+from datamachine_jobs.services import clearing
+app = make_app(sys.argv[2])
+with app.app_context(), db.database.connection_context():
+    clearing.clear_jobs(False, True, 1000, int(sys.argv[3]), lambda **rows: None).join()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('delay', [0.1, 0.3, 0.6])
+def test_a_swap_killed_at_any_moment_leaves_the_old_tables_or_the_new(app, client, admin,
+                                                                      database_url, delay):
+    with app.app_context(), db.database.connection_context():
+        seed.seed(20000, rng_seed=5)
+    old_jobs, old_items = ids(Job, Job.job_id), ids(ProcessedItem, ProcessedItem.id)
+    later = insert_job('pending')
+    later_items = insert_items(later, 2)
+    process = subprocess.Popen([sys.executable, '-c', SWAP, TESTS, database_url,
+                                str(max(old_jobs))])
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+    jobs, items = ids(Job, Job.job_id), ids(ProcessedItem, ProcessedItem.id)
+    assert (jobs, items) in ((old_jobs + [later], sorted(old_items + later_items)),
+                             ([later], later_items))
+    assert counts_are_exact()
+    # Whatever it left behind, the next clear of every job runs and leaves exact counts.
+    assert client.delete(f'{API}/jobs', headers=admin, json={'type': 'all'}).status_code == 200
+    assert count_rows(Job) == 0 and counts_are_exact()
