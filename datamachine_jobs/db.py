@@ -5,7 +5,15 @@ from typing import NamedTuple
 from urllib.parse import urlparse
 
 from flask import g
-from peewee import SQL, DatabaseError, DatabaseProxy, InterfaceError, MySQLDatabase, fn
+from peewee import (
+    SQL,
+    DatabaseError,
+    DatabaseProxy,
+    InterfaceError,
+    MySQLDatabase,
+    OperationalError,
+    fn,
+)
 from playhouse.db_url import parseresult_to_dict
 from playhouse.migrations import Runner
 from playhouse.pool import MaxConnectionsExceeded
@@ -125,6 +133,31 @@ def is_mysql():
 def locking(query):
     """Make a SELECT lock the rows it reads until commit, where the database needs telling."""
     return query.for_update() if is_mysql() else query
+
+
+DEADLOCK = 1213  # MariaDB's error when it rolls a transaction back to break a deadlock
+DEADLOCK_RETRIES = 5
+
+
+def deadlocked(exc):
+    """True for MariaDB's deadlock error (peewee keeps the driver's error as `orig`)."""
+    return getattr(getattr(exc, 'orig', None), 'args', (None,))[:1] == (DEADLOCK,)
+
+
+def retried(work):
+    """Return work() run in a transaction, run again when MariaDB rolled it back whole to break
+    a deadlock (a writer against a clear's batch or a swap's copy). Inside a caller's
+    transaction, which the deadlock rolled back too, it runs once and the caller decides."""
+    if database.in_transaction():
+        return work()
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            with database.atomic():
+                return work()
+        except OperationalError as exc:
+            if attempt == DEADLOCK_RETRIES or not deadlocked(exc):
+                raise
+    raise AssertionError('unreachable')
 
 
 def seconds_between(start, end):

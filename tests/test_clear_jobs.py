@@ -248,7 +248,7 @@ def test_a_batch_rolled_back_to_break_a_deadlock_runs_again(client, admin, app, 
     def deadlocking_once(query):
         if len(failures) < 1:
             failures.append(1)
-            raise peewee.OperationalError(DriverError(batches.DEADLOCK, 'Deadlock found'))
+            raise peewee.OperationalError(DriverError(db.DEADLOCK, 'Deadlock found'))
         return real_locking(query)
 
     monkeypatch.setattr(batches, 'locking', deadlocking_once)

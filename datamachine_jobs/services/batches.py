@@ -1,10 +1,5 @@
 """Deleting many rows in bounded batches, each its own transaction."""
-from peewee import OperationalError
-
-from ..db import database, locking
-
-DEADLOCK = 1213  # MariaDB's error when it rolls a transaction back to break a deadlock
-DEADLOCK_RETRIES = 5
+from ..db import locking, retried
 
 
 def delete_in_batches(query, key, batch_size, delete, proceed=None):
@@ -17,22 +12,14 @@ def delete_in_batches(query, key, batch_size, delete, proceed=None):
     """
     last = None
     while proceed is None or proceed():
-        for attempt in range(1, DEADLOCK_RETRIES + 1):
-            try:
-                with database.atomic():
-                    batch = query if last is None else query.where(key > last)
-                    ids = [value for (value,) in
-                           locking(batch.order_by(key).limit(batch_size)).tuples()]
-                    if not ids:
-                        return
-                    delete(ids)
-                break
-            except OperationalError as exc:  # the batch was rolled back whole: do it again
-                if attempt == DEADLOCK_RETRIES or not _deadlock(exc):
-                    raise
+        def batch(last=last):
+            page = query if last is None else query.where(key > last)
+            ids = [value for (value,) in locking(page.order_by(key).limit(batch_size)).tuples()]
+            if ids:
+                delete(ids)
+            return ids
+
+        ids = retried(batch)
+        if not ids:
+            return
         last = ids[-1]
-
-
-def _deadlock(exc):
-    """True for MariaDB's deadlock error (peewee keeps the driver's error as `orig`)."""
-    return getattr(getattr(exc, 'orig', None), 'args', (None,))[:1] == (DEADLOCK,)

@@ -2,7 +2,7 @@
 from peewee import fn
 
 from .. import statuses
-from ..db import database
+from ..db import database, retried
 from ..exceptions import InvalidTransition, JobNotFound
 from ..models import Job, timestamp_text, utcnow
 from ..vocabulary import JOB_KEYS
@@ -36,8 +36,8 @@ def require_job(job_id):
 
 def create_job(pipeline_id, flow_id):
     """Record a new pending job; return it."""
-    job_id = Job.insert(pipeline_id=pipeline_id, flow_id=flow_id,
-                        status=statuses.PENDING).execute()
+    job_id = retried(Job.insert(pipeline_id=pipeline_id, flow_id=flow_id,
+                                status=statuses.PENDING).execute)
     return require_job(job_id)
 
 
@@ -61,8 +61,8 @@ def update_job(job_id, status, error_message=None):
     sources = statuses.moves_into(base)
     moved = 0
     if sources:
-        moved = Job.update(values).where(Job.job_id == job_id,
-                                         Job.base_status.in_(sources)).execute()
+        moved = retried(Job.update(values).where(Job.job_id == job_id,
+                                                 Job.base_status.in_(sources)).execute)
     job = require_job(job_id)
     if not moved:
         raise InvalidTransition(job['status'], requested)

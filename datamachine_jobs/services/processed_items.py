@@ -9,7 +9,7 @@ import hashlib
 
 from peewee import SQL, fn
 
-from ..db import database, is_mysql
+from ..db import is_mysql, retried
 from ..exceptions import AlreadyProcessed, ProcessedItemNotFound
 from ..models import ProcessedItem, utcnow
 from ..vocabulary import MAX_ID
@@ -73,7 +73,8 @@ def record_items(job_id, items):
     """
     job = require_job(job_id)
     triples = list(dict.fromkeys(identity(item) for item in items))  # first occurrence wins
-    with database.atomic():
+
+    def record():
         recorded = {identity(r) for r in _matching(triples)}
         new = [t for t in triples if t not in recorded]
         if new:
@@ -81,7 +82,9 @@ def record_items(job_id, items):
             rows = [dict(zip(IDENTITY, t, strict=True), job_id=job_id, flow_id=job['flow_id'],
                          pipeline_id=job['pipeline_id'], processed_at=now) for t in new]
             ProcessedItem.insert_many(rows).on_conflict_ignore().execute()
-        created = [r for r in _matching(new) if r['job_id'] == job_id] if new else []
+        return [r for r in _matching(new) if r['job_id'] == job_id] if new else []
+
+    created = retried(record)
     created.sort(key=lambda r: r['id'])
     return created, len(items) - len(created)
 

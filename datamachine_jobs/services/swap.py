@@ -5,8 +5,8 @@ go too) is renamed aside and an empty twin takes its name, its triggers and its 
 jobs beyond the clear's bound and the processed items that stay are copied across. So the clear
 costs what the survivors cost, not what it deletes, and a crash at any moment leaves either the
 old tables or the new ones. The renamed tables are then emptied in small batches, each its own
-transaction, so freeing their pages never holds the write lock for long; the new tables' indexes
-carry a suffix until the old ones, which hold the plain names, are gone.
+transaction with a pause after each, so freeing their pages never holds the write lock for long;
+the new tables' indexes carry a suffix until the old ones, which hold the plain names, are gone.
 """
 import logging
 import re
@@ -20,7 +20,9 @@ JOBS = 'datamachine_jobs'
 ITEMS = 'datamachine_processed_items'
 KEPT_BY_TRIGGERS = ('datamachine_job_counts', 'datamachine_job_rollups')
 ASIDE = '_cleared_'  # renamed tables and the new tables' indexes are named <name>_cleared_<n>
-FREE_BATCH = 5000  # rows deleted per transaction when freeing: a few tens of milliseconds
+FREE_BATCH = 5000  # rows deleted per transaction when freeing, once the indexes are dropped
+FREE_PAUSE = 0.1  # seconds after a freeing transaction, for the writers waiting
+FREE_UNNOTICED = 0.005  # a transaction this short needs no pause after it
 FREEING = 'free-cleared-tables'  # the name of the thread that frees them
 INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?)"?(\w+)"?', re.I)
 
@@ -73,22 +75,34 @@ def free_in_background(free):
 
 
 def free_cleared():
-    """Empty and drop every table set aside by a swap (in small batches, so that writers wait
-    for one batch at most), then give the live tables' indexes back their plain names. Safe to
-    run again and in several processes at once."""
+    """Drop every table set aside by a swap, in short transactions with a pause after each (the
+    lock is the whole database's, and a waiting writer retries at most every 100 ms): its
+    indexes one by one, its rows in rowid order (cheap once the indexes are gone), then the
+    empty table. Then give the live tables' indexes back their plain names. Safe to run again
+    and in several processes at once."""
     for table in _names('table', None):
-        if ASIDE in table:
-            while True:
-                with database.atomic():
-                    freed = database.execute_sql(
-                        f'DELETE FROM "{table}" WHERE rowid IN '
-                        f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})'
-                    ).rowcount
-                if not freed:
-                    break
-            with database.atomic():
-                database.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        if ASIDE not in table:
+            continue
+        for index in _names('index', table):
+            if not index.startswith('sqlite_autoindex_'):  # those go with their table
+                _briefly(f'DROP INDEX IF EXISTS "{index}"')
+        while _briefly(f'DELETE FROM "{table}" WHERE rowid IN '
+                       f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})'):
+            pass
+        _briefly(f'DROP TABLE IF EXISTS "{table}"')
     _restore_index_names()
+
+
+def _briefly(statement):
+    """Run one statement in its own transaction, then, if it held the lock long enough for a
+    writer to be waiting, leave the lock to the writers for a moment; return the rows it
+    changed."""
+    started = time.monotonic()
+    with database.atomic():
+        changed = database.execute_sql(statement).rowcount
+    if time.monotonic() - started > FREE_UNNOTICED:
+        time.sleep(FREE_PAUSE)
+    return changed
 
 
 def index_name(table, plain):

@@ -12,7 +12,7 @@ untouched and a failure drops what was made; after it the old tables wait to be 
 import time
 from contextlib import contextmanager
 
-from ..db import database
+from ..db import database, retried
 from ..migrating.rollups import GUARDS
 from ..migrating.rollups import TABLE as ROLLUPS
 from ..migrating.steps import TRIGGER_GENERATION as GENERATION
@@ -163,23 +163,28 @@ def _copy_what_stays(bound, cleanup_processed):
             _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT i.* FROM {ITEMS} i '
                      f'WHERE i.job_id <= %s AND NOT EXISTS '
                      f'(SELECT 1 FROM {JOBS} j WHERE j.job_id = i.job_id)', (bound,))
-    with database.atomic():
-        _execute(f'SELECT job_id FROM {JOBS} WHERE job_id > %s FOR UPDATE', (bound,))
-        _execute('SET @datamachine_defer_counts = 1')  # the new table's own triggers keep quiet
-        try:
-            for table in (JOBS, COUNTS, ROLLUPS):
-                _execute(f'DELETE FROM {table}{NEXT}')
-            _execute(f'INSERT INTO {JOBS}{NEXT} ({columns}) SELECT {columns} FROM {JOBS} '
-                     'WHERE job_id > %s ORDER BY job_id', (bound,))
-            add_counts('job_id > %s', (bound,), 1, suffix=NEXT)
-            if cleanup_processed:
-                # Items deleted since the scan above (a deleted one is not there any more).
-                _execute(f'DELETE n FROM {ITEMS}{NEXT} n WHERE n.job_id <= %s AND NOT EXISTS '
-                         f'(SELECT 1 FROM {ITEMS} i WHERE i.id = n.id)', (bound,))
-                _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT * FROM {ITEMS} '
-                         'WHERE job_id > %s', (bound,))
-        finally:
-            _execute('SET @datamachine_defer_counts = NULL')
+    retried(lambda: _copy_beyond(bound, columns, cleanup_processed))
+
+
+def _copy_beyond(bound, columns, cleanup_processed):
+    """The jobs beyond the bound, their counts and cells and their items, in the caller's
+    transaction, with their range locked."""
+    _execute(f'SELECT job_id FROM {JOBS} WHERE job_id > %s FOR UPDATE', (bound,))
+    _execute('SET @datamachine_defer_counts = 1')  # the new table's own triggers keep quiet
+    try:
+        for table in (JOBS, COUNTS, ROLLUPS):
+            _execute(f'DELETE FROM {table}{NEXT}')
+        _execute(f'INSERT INTO {JOBS}{NEXT} ({columns}) SELECT {columns} FROM {JOBS} '
+                 'WHERE job_id > %s ORDER BY job_id', (bound,))
+        add_counts('job_id > %s', (bound,), 1, suffix=NEXT)
+        if cleanup_processed:
+            # Items deleted since the scan above (a deleted one is not there any more).
+            _execute(f'DELETE n FROM {ITEMS}{NEXT} n WHERE n.job_id <= %s AND NOT EXISTS '
+                     f'(SELECT 1 FROM {ITEMS} i WHERE i.id = n.id)', (bound,))
+            _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT * FROM {ITEMS} '
+                     'WHERE job_id > %s', (bound,))
+    finally:
+        _execute('SET @datamachine_defer_counts = NULL')
 
 
 def _deleted(bound, aside, cleanup_processed):
