@@ -135,6 +135,24 @@ def locking(query):
     return query.for_update() if is_mysql() else query
 
 
+def unless_busy(write):
+    """Run a best-effort write (a "last used" stamp) that a read does on its way, or skip it
+    when SQLite's one write lock is taken: a read must not wait behind a clear's batch for it.
+    Return write()'s result, or None when skipped."""
+    if is_mysql():  # row locks: such a write waits only for a writer of the same row
+        return write()
+    (waits,) = database.execute_sql('PRAGMA busy_timeout').fetchone()
+    database.execute_sql('PRAGMA busy_timeout = 0')
+    try:
+        return write()
+    except OperationalError as exc:
+        if 'locked' not in str(exc):
+            raise
+        return None
+    finally:
+        database.execute_sql(f'PRAGMA busy_timeout = {int(waits)}')
+
+
 DEADLOCK = 1213  # MariaDB's error when it rolls a transaction back to break a deadlock
 DEADLOCK_RETRIES = 5
 

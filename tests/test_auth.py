@@ -1,4 +1,8 @@
 """Authentication and permission: 401 against 403, application passwords, usage records."""
+import sqlite3
+import time
+from urllib.parse import urlparse
+
 import pytest
 from support import API, basic, create_account, insert_job, settings_of
 
@@ -104,6 +108,29 @@ def test_use_is_recorded_at_most_once_a_minute(client, app):
     with db.database.connection_context():
         again = AppPassword.get()
     assert again.last_ip == '198.51.100.7' and again.last_used_at > '2020-01-01 00:00:00'
+
+
+@pytest.mark.parametrize('backend', ['sqlite'], indirect=True, scope='session')
+def test_a_read_does_not_wait_for_the_write_lock_to_note_its_use(client, app, database_url):
+    """On SQLite the stamp is skipped while another writer (a clear's batch) holds the lock."""
+    plain = create_account(app, 'ops', 'administrator')
+    with db.database.connection_context():
+        AppPassword.update(last_used_at='2020-01-01 00:00:00').execute()
+    writer = sqlite3.connect(urlparse(database_url).path, isolation_level=None)
+    writer.execute('BEGIN IMMEDIATE')
+    try:
+        started = time.monotonic()
+        response = client.get(f'{API}/jobs', headers=basic('ops', plain))
+        waited = time.monotonic() - started
+    finally:
+        writer.execute('ROLLBACK')
+        writer.close()
+    assert response.status_code == 200 and waited < 2  # the busy timeout is 10 s
+    with db.database.connection_context():
+        assert str(AppPassword.get().last_used_at) == '2020-01-01 00:00:00'
+    client.get(f'{API}/jobs', headers=basic('ops', plain))
+    with db.database.connection_context():
+        assert str(AppPassword.get().last_used_at) > '2020-01-01 00:00:00'
 
 
 def test_generated_passwords(app):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from peewee import IntegrityError
 
 from .. import passwords
-from ..db import database
+from ..db import database, unless_busy
 from ..models import AppPassword, User, timestamp_text, utcnow
 from ..vocabulary import TIMESTAMP_FORMAT
 
@@ -27,16 +27,17 @@ def live_passwords(login):
 
 
 def record_use(password_id, last_used_at, remote_addr):
-    """Note when and from where a password was used, unless that was done under a minute ago."""
+    """Note when and from where a password was used, unless that was done under a minute ago
+    or the database is busy writing (the next request notes it then)."""
     now = datetime.now(UTC)
     threshold = (now - TOUCH_INTERVAL).strftime(TIMESTAMP_FORMAT)
     if last_used_at is not None and last_used_at > threshold:
         return
-    (AppPassword
-     .update(last_used_at=now, last_ip=remote_addr)
-     .where(AppPassword.id == password_id,
-            AppPassword.last_used_at.is_null() | (AppPassword.last_used_at <= threshold))
-     .execute())
+    unless_busy(AppPassword
+                .update(last_used_at=now, last_ip=remote_addr)
+                .where(AppPassword.id == password_id,
+                       AppPassword.last_used_at.is_null() | (AppPassword.last_used_at <= threshold))
+                .execute)
 
 
 class AccountError(ValueError):

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from ..db import database
+from ..db import database, unless_busy
 from ..models import Session, timestamp_text, utcnow
 from ..vocabulary import TIMESTAMP_FORMAT
 
@@ -65,7 +65,7 @@ def find_live(token, key, idle, lifetime):
             timestamp_text(created_at) < _before(now, lifetime)):
         return None
     if timestamp_text(last_seen_at) < _before(now, TOUCH_INTERVAL.total_seconds()):
-        Session.update(last_seen_at=utcnow()).where(Session.id == session_id).execute()
+        unless_busy(Session.update(last_seen_at=utcnow()).where(Session.id == session_id).execute)
     return LiveSession(session_id, *principal)
 
 
