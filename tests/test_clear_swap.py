@@ -263,3 +263,20 @@ def test_a_swap_killed_at_any_moment_leaves_the_old_tables_or_the_new(app, clien
     # Whatever it left behind, the next clear of every job runs and leaves exact counts.
     assert client.delete(f'{API}/jobs', headers=admin, json={'type': 'all'}).status_code == 200
     assert count_rows(Job) == 0 and counts_are_exact()
+
+
+def test_a_second_swap_before_the_first_is_freed(app, backend):
+    before = schema(backend)
+    first = [insert_job(status) for status in STATUSES]
+    insert_items(first[0], 2)
+    with app.app_context(), db.database.connection_context():
+        for bound in (max(first), max(first) + 1):
+            if backend == 'sqlite':
+                with db.database.atomic():
+                    swap.swap_all(bound, cleanup_processed=True)
+            else:
+                swap_mysql.swap_all(bound, cleanup_processed=True)
+            insert_job('failed')
+        (swap.free_cleared if backend == 'sqlite' else swap_mysql.drop_cleared)()
+    assert schema(backend) == before
+    assert count_rows(Job) == 1 and counts_are_exact()  # the job made after the second

@@ -51,6 +51,7 @@ def swap_all(bound, cleanup_processed):
         except BaseException:
             _drop_staging()
             raise
+        _drop_staging()  # the mirrors, gone aside with the old tables
     return _deleted(bound, aside, cleanup_processed)
 
 
@@ -74,23 +75,27 @@ def _one_at_a_time():
 
 def _drop_staging():
     """Drop what a swap made before its rename: the mirrors first, so that no write to the live
-    tables can find their target gone, then the new tables."""
-    for table in (JOBS, ITEMS):
-        for name, *_ in _triggers(table, mirrors=True):
+    tables can find their target gone, then the new tables. Mirrors that went aside with the
+    old tables of a swap that ended before freeing them are dropped too: their names are the
+    schema's."""
+    for (name,) in _execute(
+            'SELECT trigger_name FROM information_schema.triggers '
+            'WHERE trigger_schema = DATABASE()').fetchall():
+        if name.endswith(MIRROR):
             _execute(f'DROP TRIGGER IF EXISTS {name}')
     for table in (JOBS, COUNTS, ROLLUPS, ITEMS):
         _execute(f'DROP TABLE IF EXISTS {table}{NEXT}')
 
 
-def _triggers(table, mirrors=False):
-    """(name, timing, event, body) of the table's triggers, in the order they fire: the
-    mirrors, or every other one."""
+def _triggers(table):
+    """(name, timing, event, body) of the table's triggers but the mirrors, in the order they
+    fire."""
     rows = _execute(
         'SELECT trigger_name, action_timing, event_manipulation, action_statement '
         'FROM information_schema.triggers WHERE trigger_schema = DATABASE() '
         'AND event_object_table = %s ORDER BY action_timing, event_manipulation, action_order',
         (table,)).fetchall()
-    return [row for row in rows if row[0].endswith(MIRROR) == mirrors]
+    return [row for row in rows if not row[0].endswith(MIRROR)]
 
 
 def _same_next_id(table):
