@@ -4,9 +4,11 @@ In one transaction the jobs table (with its counts and rollups, and the processe
 go too) is renamed aside and an empty twin takes its name, its triggers and its id sequence; the
 jobs beyond the clear's bound and the processed items that stay are copied across. So the clear
 costs what the survivors cost, not what it deletes, and a crash at any moment leaves either the
-old tables or the new ones. The renamed tables are then emptied in small batches, each its own
-transaction with a pause after each, so freeing their pages never holds the write lock for long;
-the new tables' indexes carry a suffix until the old ones, which hold the plain names, are gone.
+old tables or the new ones. A background thread then frees the renamed tables in short
+transactions (their indexes one at a time, then their rows in batches), pausing after any long
+one, so that freeing their pages never keeps writers waiting long; the new tables' indexes carry
+a suffix until the old ones, which hold the plain names, are gone. The names and the freeing
+thread serve MariaDB's swap too (services.swap_mysql).
 """
 import logging
 import re
