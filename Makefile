@@ -63,6 +63,8 @@ bench-10m: bench-tools
 	$(BIN)/python bench/run.py --backend mysql --size 10000000 --skip-clear --skip-memory
 	$(BIN)/python bench/writes.py --backend sqlite --size 10000000
 	$(BIN)/python bench/writes.py --backend mysql --size 10000000
+	$(BIN)/python bench/run.py --backend sqlite --size 10000000 --clears-only
+	$(BIN)/python bench/run.py --backend mysql --size 10000000 --clears-only
 
 # The worker class and counts behind gunicorn.conf.py's defaults.
 bench-workers: bench-tools
