@@ -163,19 +163,17 @@ def deadlocked(exc):
 
 
 def retried(work):
-    """Return work() run in a transaction, run again when MariaDB rolled it back whole to break
-    a deadlock (a writer against a clear's batch or a swap's copy). Inside a caller's
-    transaction, which the deadlock rolled back too, it runs once and the caller decides."""
-    if database.in_transaction():
-        return work()
-    for attempt in range(1, DEADLOCK_RETRIES + 1):
+    """Return work(), run again when MariaDB rolled it back whole to break a deadlock (a writer
+    against a clear's batch or a swap's copy). `work` is one statement or opens its own
+    transaction; inside a caller's transaction, which the deadlock rolled back too, it runs
+    once and the caller decides."""
+    attempts = 1 if database.in_transaction() else DEADLOCK_RETRIES
+    for attempt in range(1, attempts + 1):
         try:
-            with database.atomic():
-                return work()
+            return work()
         except OperationalError as exc:
-            if attempt == DEADLOCK_RETRIES or not deadlocked(exc):
+            if attempt == attempts or not deadlocked(exc):
                 raise
-    raise AssertionError('unreachable')
 
 
 def seconds_between(start, end):

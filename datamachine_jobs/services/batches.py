@@ -1,5 +1,5 @@
 """Deleting many rows in bounded batches, each its own transaction."""
-from ..db import locking, retried
+from ..db import database, locking, retried
 
 
 def delete_in_batches(query, key, batch_size, delete, proceed=None):
@@ -12,6 +12,7 @@ def delete_in_batches(query, key, batch_size, delete, proceed=None):
     """
     last = None
     while proceed is None or proceed():
+        @database.atomic()
         def batch(last=last):
             page = query if last is None else query.where(key > last)
             ids = [value for (value,) in locking(page.order_by(key).limit(batch_size)).tuples()]

@@ -9,7 +9,7 @@ import hashlib
 
 from peewee import SQL, fn
 
-from ..db import is_mysql, retried
+from ..db import database, is_mysql, retried
 from ..exceptions import AlreadyProcessed, ProcessedItemNotFound
 from ..models import ProcessedItem, utcnow
 from ..vocabulary import MAX_ID
@@ -74,6 +74,7 @@ def record_items(job_id, items):
     job = require_job(job_id)
     triples = list(dict.fromkeys(identity(item) for item in items))  # first occurrence wins
 
+    @database.atomic()
     def record():
         recorded = {identity(r) for r in _matching(triples)}
         new = [t for t in triples if t not in recorded]

@@ -168,7 +168,12 @@ def _copy_what_stays(bound, cleanup_processed):
             _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT i.* FROM {ITEMS} i '
                      f'WHERE i.job_id <= %s AND NOT EXISTS '
                      f'(SELECT 1 FROM {JOBS} j WHERE j.job_id = i.job_id)', (bound,))
-    retried(lambda: _copy_beyond(bound, columns, cleanup_processed))
+
+    @database.atomic()
+    def copy():
+        _copy_beyond(bound, columns, cleanup_processed)
+
+    retried(copy)
 
 
 def _copy_beyond(bound, columns, cleanup_processed):
