@@ -26,7 +26,7 @@ from datamachine_jobs.models import AuditRecord, IdempotencyKey, Job, ProcessedI
 from datamachine_jobs.schemas.headers import KEY_PATTERN, idempotency_key
 from datamachine_jobs.services import idempotency, seed
 
-SLOW_CLEAR_JOBS = 2000
+SLOW_CLEAR_JOBS = 6000
 
 
 def keyed(headers, key):
