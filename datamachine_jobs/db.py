@@ -1,6 +1,7 @@
 """The database handle: unbound at import, bound at startup from a peewee db_url."""
 import os
 import sys
+import time
 from typing import NamedTuple
 from urllib.parse import urlparse
 
@@ -155,6 +156,7 @@ def unless_busy(write):
 
 DEADLOCK = 1213  # MariaDB's error when it rolls a transaction back to break a deadlock
 DEADLOCK_RETRIES = 5
+WRITERS_TURN = 0.003  # seconds (see give_way)
 
 
 def deadlocked(exc):
@@ -163,10 +165,16 @@ def deadlocked(exc):
 
 
 def retried(work):
-    """Return work(), run again when MariaDB rolled it back whole to break a deadlock (a writer
-    against a clear's batch or a swap's copy). `work` is one statement or opens its own
-    transaction; inside a caller's transaction, which the deadlock rolled back too, it runs
-    once and the caller decides."""
+    """Return work(), a write. On MariaDB it runs again when MariaDB rolled it back whole to
+    break a deadlock (a writer against a clear's batch or a swap's copy): `work` is one
+    statement or opens its own transaction; inside a caller's transaction, which the deadlock
+    rolled back too, it runs once and the caller decides. On SQLite it runs in a transaction,
+    so that it waits for the write lock as a transaction does (peewee_internals)."""
+    if not is_mysql():
+        if database.in_transaction():
+            return work()
+        with database.atomic():
+            return work()
     attempts = 1 if database.in_transaction() else DEADLOCK_RETRIES
     for attempt in range(1, attempts + 1):
         try:
@@ -174,6 +182,13 @@ def retried(work):
         except OperationalError as exc:
             if attempt == attempts or not deadlocked(exc):
                 raise
+
+
+def give_way():
+    """After a long writer's transaction, on SQLite, leave the one write lock free for a few
+    milliseconds: a writer waiting for it tries every millisecond and gets its turn."""
+    if not is_mysql():
+        time.sleep(WRITERS_TURN)
 
 
 def seconds_between(start, end):

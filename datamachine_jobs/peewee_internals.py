@@ -5,7 +5,7 @@ statement of one index. setup.cfg pins peewee to 4.5.x; a new minor version is c
 import os
 import time
 
-from peewee import MySQLDatabase
+from peewee import MySQLDatabase, OperationalError
 from playhouse.pool import PooledSqliteDatabase, _PooledMySQLDatabase
 
 try:  # mysqlclient, a C driver: reads rows several times faster than the pure-Python PyMySQL
@@ -15,6 +15,7 @@ except ImportError:
 
 # The pool pings a connection before handing it out, so a restarted server is survived.
 RECENTLY_USED = 1.0  # seconds: a pooled MySQL connection younger than this is not pinged
+LOCK_POLL = 0.001  # seconds between two tries for SQLite's write lock
 
 
 class SqliteFilePool(PooledSqliteDatabase):
@@ -45,6 +46,24 @@ class SqliteFilePool(PooledSqliteDatabase):
         self._files.pop(id(conn), None)
         self._close_raw(conn)
         return True
+
+    def begin(self, lock_type=None):
+        """Take the write lock by trying every millisecond until the timeout. SQLite's own busy
+        handler sleeps up to 100 ms between tries, so a writer waiting on it almost never sees
+        the moment a long writer (a clear's batches) commits and begins again."""
+        cursor = self.cursor()
+        cursor.execute('PRAGMA busy_timeout = 0')
+        try:
+            give_up = time.monotonic() + self._timeout
+            while True:
+                try:
+                    return super().begin(lock_type)
+                except OperationalError as exc:
+                    if 'locked' not in str(exc) or time.monotonic() > give_up:
+                        raise
+                time.sleep(LOCK_POLL)
+        finally:
+            cursor.execute(f'PRAGMA busy_timeout = {round(self._timeout * 1000)}')
 
 
 class _PreferMySQLClient(MySQLDatabase):

@@ -1,5 +1,7 @@
 """DELETE /jobs: what is deleted, what stays, parameter forms, errors and interrupted clears."""
 import json
+import threading
+import time
 
 import peewee
 import pytest
@@ -7,6 +9,7 @@ from support import API, change_settings, count_rows, insert_items, insert_job
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job, ProcessedItem
+from datamachine_jobs.services import clearing, jobs
 
 STATUSES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped',
             'agent_skipped - duplicate content', 'failed', 'failed - timeout', 'Failed - Rate']
@@ -234,9 +237,10 @@ def test_get_then_delete_round_trip_matches_spec_example(client, admin):
     assert response.get_json()['success'] is True
 
 
+@pytest.mark.parametrize('backend', ['mysql'], indirect=True, scope='session')
 def test_a_batch_rolled_back_to_break_a_deadlock_runs_again(client, admin, app, monkeypatch):
-    """MariaDB rolls a deadlocked transaction back whole; the clear runs that batch again and
-    counts each job once."""
+    """MariaDB rolls a deadlocked transaction back whole (SQLite, with one writer at a time,
+    has no deadlocks); the clear runs that batch again and counts each job once."""
     from pymysql.err import OperationalError as DriverError
 
     from datamachine_jobs.services import batches
@@ -256,3 +260,52 @@ def test_a_batch_rolled_back_to_break_a_deadlock_runs_again(client, admin, app, 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()['jobs_deleted'] == len(jobs) and failures == [1]
     assert count_rows(Job) == 0
+
+
+def slowly(seconds, events):
+    """A clear's progress callback that holds each batch's transaction `seconds` longer."""
+    def progress(jobs, processed_items):
+        time.sleep(seconds)
+        events.append(jobs)
+    return progress
+
+
+def test_a_writer_gets_its_turn_between_the_batches_of_a_clear(app):
+    """A runner writing while a long clear runs waits for one batch, not for the whole clear:
+    its writes land between the batches (on SQLite each batch holds the one write lock)."""
+    bound = max(insert_job('failed') for _ in range(40))
+    events, stop = [], threading.Event()
+
+    def runner():
+        with app.app_context():
+            while not stop.is_set():
+                with db.database.connection_context():
+                    jobs.create_job(1, 2)
+                events.append('write')
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    try:
+        with app.app_context(), db.database.connection_context():
+            clearing.clear_jobs(True, False, 4, bound, slowly(0.05, events))
+    finally:
+        stop.set()
+        thread.join(30)
+    between = ''.join('w' if event == 'write' else 'b' for event in events).strip('w')
+    gaps = between.split('b')[1:-1]
+    assert len(gaps) == 9  # ten batches of four
+    assert sum(1 for gap in gaps if gap) >= 6, between
+
+
+def test_batches_shrink_when_they_take_long(app):
+    """Batches are sized to take about 0.1 s each, within the configured largest size."""
+    with db.database.connection_context():
+        Job.insert_many([{'pipeline_id': 1, 'flow_id': 1, 'status': 'failed'}] * 2000).execute()
+    sizes = []
+    with app.app_context(), db.database.connection_context():
+        clearing.clear_jobs(True, False, 10000, clearing.job_bound(), slowly(0.2, sizes))
+    assert sum(sizes) == 2000 and sizes[0] == 1000  # the first: at most 1,000
+    shrinking = sizes[:sizes.index(100)]
+    assert len(shrinking) >= 3 and all(  # each batch took over 0.2 s: the next is half or less
+        later <= earlier / 2 for earlier, later in zip(shrinking, shrinking[1:], strict=False))
+    assert all(size == 100 for size in sizes[len(shrinking):-1])  # down to 100 at the least

@@ -280,3 +280,36 @@ def test_a_second_swap_before_the_first_is_freed(app, backend):
         (swap.free_cleared if backend == 'sqlite' else swap_mysql.drop_cleared)()
     assert schema(backend) == before
     assert count_rows(Job) == 1 and counts_are_exact()  # the job made after the second
+
+
+@pytest.mark.parametrize('backend', ['sqlite'], indirect=True, scope='session')
+def test_freeing_in_several_threads_while_swaps_go_on(app):
+    """Every worker frees what the swaps set aside, and more swaps may come meanwhile: a freer
+    skips the tables another one dropped and gives the plain index names back to the live tables
+    only, so nobody fails and the schema ends as it began."""
+    before, errors = schema('sqlite'), []
+
+    def free():
+        with app.app_context(), db.database.connection_context():
+            try:
+                swap.free_cleared()
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+    for _ in range(6):
+        bound = max(insert_job(status) for status in STATUSES)
+        insert_items(bound, 3)
+        freeing = [threading.Thread(target=free) for _ in range(2)]
+        with app.app_context(), db.database.connection_context():
+            with db.database.atomic():
+                swap.swap_all(bound, cleanup_processed=True)
+            for thread in freeing:
+                thread.start()
+            insert_job('failed')
+            with db.database.atomic():
+                swap.swap_all(bound + 1, cleanup_processed=True)
+        for thread in freeing:
+            thread.join(60)
+    free()
+    assert not errors
+    assert schema('sqlite') == before and count_rows(Job) == 0 and counts_are_exact()

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 
-from ..db import database
+from ..db import database, give_way
 
 log = logging.getLogger(__name__)
 JOBS = 'datamachine_jobs'
@@ -23,8 +23,6 @@ ITEMS = 'datamachine_processed_items'
 KEPT_BY_TRIGGERS = ('datamachine_job_counts', 'datamachine_job_rollups')
 ASIDE = '_cleared_'  # renamed tables and the new tables' indexes are named <name>_cleared_<n>
 FREE_BATCH = 5000  # rows deleted per transaction when freeing, once the indexes are dropped
-FREE_PAUSE = 0.1  # seconds after a freeing transaction, for the writers waiting
-FREE_UNNOTICED = 0.005  # a transaction this short needs no pause after it
 FREEING = 'free-cleared-tables'  # the name of the thread that frees them
 INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?)"?(\w+)"?', re.I)
 
@@ -77,11 +75,11 @@ def free_in_background(free):
 
 
 def free_cleared():
-    """Drop every table set aside by a swap, in short transactions with a pause after each (the
-    lock is the whole database's, and a waiting writer retries at most every 100 ms): its
-    indexes one by one, its rows in rowid order (cheap once the indexes are gone), then the
-    empty table. Then give the live tables' indexes back their plain names. Safe to run again
-    and in several processes at once."""
+    """Drop every table set aside by a swap, in short transactions, each followed by the writers'
+    turn (the lock is the whole database's, see db.give_way): its indexes one by one, its rows
+    in rowid order (cheap once the indexes are gone), then the empty table. Then give the live
+    tables' indexes back their plain names. Safe to run again and in several processes at once.
+    """
     for table in _names('table', None):
         if ASIDE not in table:
             continue
@@ -89,21 +87,21 @@ def free_cleared():
             if not index.startswith('sqlite_autoindex_'):  # those go with their table
                 _briefly(f'DROP INDEX IF EXISTS "{index}"')
         while _briefly(f'DELETE FROM "{table}" WHERE rowid IN '
-                       f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})'):
+                       f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})',
+                       table):
             pass
         _briefly(f'DROP TABLE IF EXISTS "{table}"')
     _restore_index_names()
 
 
-def _briefly(statement):
-    """Run one statement in its own transaction, then, if it held the lock long enough for a
-    writer to be waiting, leave the lock to the writers for a moment; return the rows it
-    changed."""
-    started = time.monotonic()
+def _briefly(statement, table=None):
+    """Run one statement in its own transaction, then give the writers their turn; return the
+    rows it changed: none when `table` is gone, freed meanwhile by another process."""
     with database.atomic():
+        if table is not None and table not in _names('table', table):
+            return 0
         changed = database.execute_sql(statement).rowcount
-    if time.monotonic() - started > FREE_UNNOTICED:
-        time.sleep(FREE_PAUSE)
+    give_way()
     return changed
 
 
@@ -120,11 +118,12 @@ def _restore_index_names():
         present = set(_names('index', None))
         for name, sql in database.execute_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                f"AND name LIKE '%{ASIDE}%'").fetchall():
+                f"AND name LIKE '%{ASIDE}%' AND tbl_name NOT LIKE '%{ASIDE}%'").fetchall():
             plain = name.split(ASIDE)[0]
             if plain not in present:
                 database.execute_sql(sql.replace(f'"{name}"', f'"{plain}"', 1))
                 database.execute_sql(f'DROP INDEX "{name}"')
+                present.add(plain)
 
 
 def _free_logged(free):
