@@ -156,7 +156,7 @@ def unless_busy(write):
 
 DEADLOCK = 1213  # MariaDB's error when it rolls a transaction back to break a deadlock
 DEADLOCK_RETRIES = 5
-WRITERS_TURN = 0.003  # seconds (see give_way)
+WRITERS_TURN = 0.01  # seconds (see give_way)
 
 
 def deadlocked(exc):

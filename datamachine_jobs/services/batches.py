@@ -18,22 +18,22 @@ def delete_in_batches(query, key, batch_size, delete, proceed=None):
     A batch MariaDB rolls back to break a deadlock (with writers locking the same count and
     rollup rows) is run again.
     """
-    last, size = None, min(batch_size, SMALLEST_BATCH * 10)
+    last, size, began = None, min(batch_size, SMALLEST_BATCH * 10), []
     while proceed is None or proceed():
         @database.atomic()
         def batch(last=last, size=size):
+            began[:] = [time.monotonic()]  # once the lock is taken: waiting for it is not work
             page = query if last is None else query.where(key > last)
             ids = [value for (value,) in locking(page.order_by(key).limit(size)).tuples()]
             if ids:
                 delete(ids)
             return ids
 
-        started = time.monotonic()
         ids = retried(batch)
         if not ids:
             return
         last = ids[-1]
-        size = next_size(size, time.monotonic() - started, batch_size)
+        size = next_size(size, time.monotonic() - began[0], batch_size)
         give_way()
 
 
