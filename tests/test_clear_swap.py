@@ -1,6 +1,7 @@
 """Clearing every job swaps the tables: on SQLite in one transaction (services.swap), on MariaDB
 at one RENAME TABLE (services.swap_mysql). The rows that stay, the counts and rollups, the schema
 once the old tables are freed, and a swap that fails leaving the old tables whole."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,7 +10,19 @@ import threading
 import time
 
 import pytest
-from support import API, count_rows, insert_items, insert_job, rollups_and_jobs
+from support import (
+    API,
+    SECRET,
+    Listener,
+    count_rows,
+    gunicorn_argv,
+    insert_items,
+    insert_job,
+    rollups_and_jobs,
+    spawn,
+    wait_for,
+    wait_until_up,
+)
 
 from datamachine_jobs import db
 from datamachine_jobs.migrating.steps import TRIGGER_GENERATION
@@ -313,3 +326,91 @@ def test_freeing_in_several_threads_while_swaps_go_on(app):
     free()
     assert not errors
     assert schema('sqlite') == before and count_rows(Job) == 0 and counts_are_exact()
+
+
+# A process that clears every job up to a bound and dies at one moment: just before MariaDB's
+# RENAME TABLE (its new tables and mirrors made), or once swapped, before freeing the old ones.
+DIES = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from support import make_app
+from datamachine_jobs import db
+from datamachine_jobs.services import clearing, swap, swap_mysql
+
+def die(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[4] == 'at the rename':
+    execute = swap_mysql._execute
+    swap_mysql._execute = lambda sql, *args: (
+        die() if sql.startswith('RENAME TABLE') else execute(sql, *args))
+else:
+    swap.free_in_background = die
+app = make_app(sys.argv[2])
+with app.app_context(), db.database.connection_context():
+    clearing.clear_jobs(False, True, 1000, int(sys.argv[3]), lambda **rows: None)
+"""
+
+
+def left_by_a_swap(backend):
+    """The tables (and, on MariaDB, triggers) a swap made that are not the live schema's."""
+    return sorted(row for row in schema(backend)
+                  if any(mark in ' '.join(map(str, row)) for mark in (swap.ASIDE, swap_mysql.NEXT,
+                                                             swap_mysql.MIRROR)))
+
+
+def swap_and_die(app, backend, database_url, moment):
+    """Jobs and items before, a swap killed at `moment`; return (old jobs, later job)."""
+    old = [insert_job(status) for status in STATUSES]
+    insert_items(old[0], 2)
+    later = insert_job('pending')
+    insert_items(later, 1)
+    died = subprocess.run([sys.executable, '-c', DIES, TESTS, database_url, str(max(old)),
+                           moment], timeout=60)
+    assert died.returncode == -signal.SIGKILL and left_by_a_swap(backend)
+    return old, later
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, tmp_path):
+    """gunicorn with the production config and one worker, up and answering."""
+    listener = Listener()
+    os.makedirs(tmp_path / 'metrics', exist_ok=True)
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+           'DATAMACHINE_SECRET_KEY': SECRET, 'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
+    url = f'http://127.0.0.1:{listener.port}/healthz'
+    with open(tmp_path / 'gunicorn.log', 'w') as log:
+        master = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', '1'), [listener],
+                       cwd=os.path.dirname(TESTS), env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, master)
+        yield
+    finally:
+        master.terminate()
+        master.wait(timeout=40)
+
+
+def test_a_worker_starting_frees_the_old_tables_of_a_killed_swap(app, backend, database_url,
+                                                                 tmp_path):
+    before = schema(backend)
+    _, later = swap_and_die(app, backend, database_url, 'before freeing')
+
+    with gunicorn(database_url, tmp_path):
+        wait_for(lambda: not left_by_a_swap(backend), 'the worker to free the old tables')
+
+    assert schema(backend) == before
+    assert ids(Job, Job.job_id) == [later] and counts_are_exact()
+
+
+@pytest.mark.parametrize('backend', ['mysql'], indirect=True, scope='session')
+def test_a_worker_starting_drops_the_new_tables_of_a_swap_killed_before_its_rename(
+        app, backend, database_url, tmp_path):
+    """Otherwise the mirror triggers would go on copying every write into tables nobody reads."""
+    before = schema(backend)
+    old, later = swap_and_die(app, backend, database_url, 'at the rename')
+
+    with gunicorn(database_url, tmp_path):
+        wait_for(lambda: not left_by_a_swap(backend), 'the worker to drop the new tables')
+
+    assert schema(backend) == before
+    assert ids(Job, Job.job_id) == sorted(old + [later]) and counts_are_exact()

@@ -10,7 +10,7 @@ from ..auth import protect
 from ..config import settings
 from ..schemas import no_args, operation_list_args
 from ..schemas.headers import PREFER, PREFERENCE_APPLIED, RESPOND_ASYNC, preferences
-from ..services import operations
+from ..services import clearing, operations
 from ..vocabulary import COMPLETED, RUNNING
 from .audited import actor
 from .cleared import ANSWERS
@@ -50,8 +50,10 @@ def present(operation):
 
 
 def watch(app):
-    """Start this process's watch over operations whose worker died (one per gunicorn worker)."""
+    """Start this process's watch over operations whose worker died (one per gunicorn worker),
+    and free what swaps left set aside before a crash or a restart."""
     config = app.extensions['datamachine_config']
+    clearing.free_set_aside()
     return operations.watch_leases(config.operation_lease, config.clear_batch_size,
                                    metrics.count_deleted)
 

@@ -50,11 +50,11 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
             jobs, items = swap_mysql.swap_all(bound, cleanup_processed)
             with database.atomic():
                 progress(jobs=jobs, processed_items=items)
-            return swap.free_in_background(swap_mysql.drop_cleared)
-        with database.atomic():
-            jobs, items = swap.swap_all(bound, cleanup_processed)
-            progress(jobs=jobs, processed_items=items)
-        return swap.free_in_background(swap.free_cleared)
+        else:
+            with database.atomic():
+                jobs, items = swap.swap_all(bound, cleanup_processed)
+                progress(jobs=jobs, processed_items=items)
+        return free_set_aside()
 
     def delete(ids):
         # SQL text: peewee spends longer converting ten thousand ids than SQLite deleting them.
@@ -72,6 +72,12 @@ def clear_jobs(failed_only, cleanup_processed, batch_size, bound, progress, proc
     delete_in_batches(_matching(failed_only, bound, **scope), Job.job_id, batch_size, delete,
                       proceed)
     return None
+
+
+def free_set_aside():
+    """Free, in a background thread that it returns, the tables swaps set aside, and on MariaDB
+    what a swap that a crash stopped half-way left (a worker does this as it starts)."""
+    return swap.free_in_background(swap_mysql.drop_cleared if is_mysql() else swap.free_cleared)
 
 
 def preview_clear(failed_only, cleanup_processed, bound=None, **scope):

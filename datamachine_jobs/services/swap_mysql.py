@@ -32,7 +32,9 @@ def swap_all(bound, cleanup_processed):
     swap_id = time.time_ns()
     tables = (JOBS, COUNTS, ROLLUPS, *((ITEMS,) if cleanup_processed else ()))
     aside = f'{ASIDE}{swap_id}'
-    with _one_at_a_time():
+    with _one_at_a_time() as mine:
+        if not mine:
+            raise TimeoutError(f'another clear of every job held {LOCK} for {LOCK_WAIT} s')
         _drop_staging()
         try:
             for table in tables:
@@ -52,23 +54,32 @@ def swap_all(bound, cleanup_processed):
             _drop_staging()
             raise
         _drop_staging()  # the mirrors, gone aside with the old tables
-    return _deleted(bound, aside, cleanup_processed)
+        return _deleted(bound, aside, cleanup_processed)  # before anyone may drop those
 
 
 def drop_cleared():
-    """Drop the tables set aside by swaps (their triggers go with them)."""
-    for (table,) in _execute('SELECT table_name FROM information_schema.tables '
-                             'WHERE table_schema = DATABASE()').fetchall():
-        if ASIDE in table:
-            _execute(f'DROP TABLE IF EXISTS {table}')
+    """Drop the tables set aside by swaps (their triggers go with them), and what a swap that a
+    crash stopped before its rename left: its new tables and the mirrors on the live ones. This
+    waits for the swaps' lock, so that no swap is under way, nor counting from its old tables."""
+    with _one_at_a_time() as mine:
+        if not mine:
+            return
+        _drop_staging()
+        for (table,) in _execute('SELECT table_name FROM information_schema.tables '
+                                 'WHERE table_schema = DATABASE()').fetchall():
+            if ASIDE in table:
+                _execute(f'DROP TABLE IF EXISTS {table}')
 
 
 @contextmanager
 def _one_at_a_time():
+    """Hold the swaps' lock, whatever the process: yield True, or False if another process kept
+    it LOCK_WAIT seconds."""
     if not _execute('SELECT GET_LOCK(%s, %s)', (LOCK, LOCK_WAIT)).fetchone()[0]:
-        raise TimeoutError(f'another clear of every job held {LOCK} for {LOCK_WAIT} s')
+        yield False
+        return
     try:
-        yield
+        yield True
     finally:
         _execute('SELECT RELEASE_LOCK(%s)', (LOCK,))
 
