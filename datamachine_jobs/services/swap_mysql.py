@@ -176,9 +176,13 @@ def _copy_what_stays(bound, cleanup_processed):
     if cleanup_processed:
         _execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')  # the next one only
         with database.atomic():
-            _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT i.* FROM {ITEMS} i '
-                     f'WHERE i.job_id <= %s AND NOT EXISTS '
-                     f'(SELECT 1 FROM {JOBS} j WHERE j.job_id = i.job_id)', (bound,))
+            # The orphans' ids from the job_id index alone, each probing the jobs' primary key,
+            # then their rows: 1.5 s at 1M where NOT EXISTS (which MariaDB answers by hashing
+            # every job id) took 4.9 s, and reading every item's row 3.3 s.
+            _execute(f'INSERT IGNORE INTO {ITEMS}{NEXT} SELECT i.* FROM (SELECT o.id FROM '
+                     f'{ITEMS} o LEFT JOIN {JOBS} j ON j.job_id = o.job_id '
+                     'WHERE o.job_id <= %s AND j.job_id IS NULL) orphan '
+                     f'STRAIGHT_JOIN {ITEMS} i ON i.id = orphan.id', (bound,))
 
     @database.atomic()
     def copy():
@@ -216,8 +220,11 @@ def _deleted(bound, aside, cleanup_processed):
                        (bound,)).fetchone()
     items = 0
     if cleanup_processed:
-        (items,) = _execute(f'SELECT COUNT(*) FROM {ITEMS}{aside} i JOIN {JOBS}{aside} j '
-                            'ON j.job_id = i.job_id WHERE j.job_id <= %s', (bound,)).fetchone()
+        # From the items, in job order, into the jobs' primary key: a third faster than the
+        # optimizer's own order at 1M.
+        (items,) = _execute(f'SELECT COUNT(*) FROM {ITEMS}{aside} i STRAIGHT_JOIN '
+                            f'{JOBS}{aside} j ON j.job_id = i.job_id WHERE i.job_id <= %s',
+                            (bound,)).fetchone()
     return int(total) - kept, items
 
 
