@@ -414,3 +414,30 @@ def test_a_worker_starting_drops_the_new_tables_of_a_swap_killed_before_its_rena
 
     assert schema(backend) == before
     assert ids(Job, Job.job_id) == sorted(old + [later]) and counts_are_exact()
+
+
+@pytest.mark.parametrize('backend', ['mysql'], indirect=True, scope='session')
+def test_items_of_a_job_another_clear_deletes_during_a_swap_stay(app, monkeypatch):
+    """MariaDB's swap finds the items to keep before it copies the rest: a job that another clear
+    deletes without its items after that (as `type=failed` without cleanup_processed does) still
+    leaves its items, as one deleted before the swap would."""
+    jobs = [insert_job(status) for status in STATUSES]
+    cleared_meanwhile, kept_by_swap = jobs[4], jobs[0]
+    items = insert_items(cleared_meanwhile, 2)
+    insert_items(kept_by_swap, 1)
+    copy_beyond = swap_mysql._copy_beyond
+
+    def another_clear_first(*args):
+        def clear():
+            with app.app_context(), db.database.connection_context():
+                Job.delete().where(Job.job_id == cleared_meanwhile).execute()
+        thread = threading.Thread(target=clear)
+        thread.start()
+        thread.join(30)
+        return copy_beyond(*args)
+
+    monkeypatch.setattr(swap_mysql, '_copy_beyond', another_clear_first)
+    done = clear_up_to(app, max(jobs), cleanup_processed=True)
+
+    assert ids(ProcessedItem, ProcessedItem.id) == items and count_rows(Job) == 0
+    assert done == {'jobs': len(jobs) - 1, 'processed_items': 1} and counts_are_exact()

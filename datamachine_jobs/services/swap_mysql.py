@@ -44,7 +44,7 @@ def swap_all(bound, cleanup_processed):
                          f'{event} ON {JOBS}{NEXT} FOR EACH ROW {body}')
             for table in (JOBS, ITEMS) if cleanup_processed else (JOBS,):
                 _same_next_id(table)
-            _mirror_jobs(bound)
+            _mirror_jobs(bound, cleanup_processed)
             if cleanup_processed:
                 _mirror_items(bound)
             _copy_what_stays(bound, cleanup_processed)
@@ -118,10 +118,12 @@ def _same_next_id(table):
         _execute(f'ALTER TABLE {table}{NEXT} AUTO_INCREMENT = {int(next_id)}')
 
 
-def _mirror_jobs(bound):
+def _mirror_jobs(bound, cleanup_processed):
     """Triggers on the live jobs table repeating each write to a job beyond `bound` in the new
     table (whose own triggers the variable keeps quiet), and its counts and cells in the new
-    counts and rollups: the live counting triggers, retargeted."""
+    counts and rollups: the live counting triggers, retargeted. With `cleanup_processed`, the
+    items of a job up to `bound` that another clear deletes without them meanwhile go to the
+    new items table: they stay, as the items of a job cleared before the swap do."""
     columns = _stored_columns(JOBS)
     values = ', '.join(f'NEW.{c}' for c in columns)
     quiet = ('SET @datamachine_swap_defer = @datamachine_defer_counts; '
@@ -135,9 +137,14 @@ def _mirror_jobs(bound):
         'DELETE': ('OLD', f'DELETE FROM {JOBS}{NEXT} WHERE job_id = OLD.job_id;'),
     }
     for event, (row, statement) in rows.items():
+        orphaned = ''
+        if event == 'DELETE' and cleanup_processed:
+            items = ', '.join(_stored_columns(ITEMS))
+            orphaned = (f'ELSE INSERT IGNORE INTO {ITEMS}{NEXT} ({items}) SELECT {items} '
+                        f'FROM {ITEMS} WHERE job_id = OLD.job_id;')
         _execute(f'CREATE TRIGGER {JOBS}_{event.lower()}{MIRROR} AFTER {event} ON {JOBS} '
                  f'FOR EACH ROW BEGIN IF {row}.job_id > {int(bound)} THEN '
-                 f'{quiet.format(statement)} END IF; END')
+                 f'{quiet.format(statement)} {orphaned} END IF; END')
     for name, timing, event, body in _triggers(JOBS):
         if GUARD not in body:  # not one of the triggers that count
             continue
