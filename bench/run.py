@@ -190,7 +190,7 @@ def database_floor(url, username, password, path, seconds=2.0):
         started = time.perf_counter()
         while time.perf_counter() < deadline:
             for sql, params in statements:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params or ())  # peewee logs None for no parameters
                 cursor.fetchall()
             loops += 1
         elapsed = time.perf_counter() - started
