@@ -16,13 +16,14 @@ import threading
 import time
 
 from ..db import database, give_way
+from .batches import SMALLEST_BATCH, next_size
 
 log = logging.getLogger(__name__)
 JOBS = 'datamachine_jobs'
 ITEMS = 'datamachine_processed_items'
 KEPT_BY_TRIGGERS = ('datamachine_job_counts', 'datamachine_job_rollups')
 ASIDE = '_cleared_'  # renamed tables and the new tables' indexes are named <name>_cleared_<n>
-FREE_BATCH = 5000  # rows deleted per transaction when freeing, once the indexes are dropped
+FREE_BATCH = 30000  # the most rows deleted per transaction when freeing
 FREEING = 'free-cleared-tables'  # the name of the thread that frees them
 INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?)"?(\w+)"?', re.I)
 
@@ -80,33 +81,40 @@ def free_in_background(free):
 
 def free_cleared():
     """Drop every table set aside by a swap, in short transactions, each followed by the writers'
-    turn (the lock is the whole database's, see db.give_way): its indexes one by one, its rows
-    in rowid order (cheap once the indexes are gone), then the empty table. Then give the live
-    tables' indexes back their plain names. Safe to run again and in several processes at once.
-    """
+    turn (the lock is the whole database's, see db.give_way): its rows in rowid order, in
+    batches sized like a clear's (services.batches), then its empty indexes and the empty table.
+    Dropping a full index or table is one statement as long as its size (seconds for 10M jobs).
+    Then give the live tables' indexes back their plain names. Safe to run again and in several
+    processes at once."""
     for table in _names('table', None):
         if ASIDE not in table:
             continue
+        size = SMALLEST_BATCH * 10
+        while True:
+            deleted, held = _briefly(f'DELETE FROM "{table}" WHERE rowid IN (SELECT rowid '
+                                     f'FROM "{table}" ORDER BY rowid LIMIT {size})', table)
+            if not deleted:
+                break
+            size = next_size(size, held, FREE_BATCH)
         for index in _names('index', table):
             if not index.startswith('sqlite_autoindex_'):  # those go with their table
                 _briefly(f'DROP INDEX IF EXISTS "{index}"')
-        while _briefly(f'DELETE FROM "{table}" WHERE rowid IN '
-                       f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT {FREE_BATCH})',
-                       table):
-            pass
         _briefly(f'DROP TABLE IF EXISTS "{table}"')
     _restore_index_names()
 
 
 def _briefly(statement, table=None):
     """Run one statement in its own transaction, then give the writers their turn; return the
-    rows it changed: none when `table` is gone, freed meanwhile by another process."""
+    rows it changed (none when `table` is gone, freed meanwhile by another process) and the
+    seconds it held the lock."""
     with database.atomic():
+        began = time.monotonic()
         if table is not None and table not in _names('table', table):
-            return 0
+            return 0, 0
         changed = database.execute_sql(statement).rowcount
+    held = time.monotonic() - began
     give_way()
-    return changed
+    return changed, held
 
 
 def index_name(table, plain):
