@@ -185,8 +185,8 @@ def retried(work):
 
 
 def give_way():
-    """After a long writer's transaction, on SQLite, leave the one write lock free for a few
-    milliseconds: a writer waiting for it tries every millisecond and gets its turn."""
+    """After a long writer's transaction, on SQLite, leave the one write lock free for
+    WRITERS_TURN: a writer waiting for it tries every millisecond and gets its turn."""
     if not is_mysql():
         time.sleep(WRITERS_TURN)
 
