@@ -103,6 +103,30 @@ def gunicorn_argv(listener, *options):
     return [sys.executable, '-m', 'gunicorn', *options, '-b', f'fd://{listener.fd}', 'wsgi:app']
 
 
+@contextlib.contextmanager
+def production_gunicorn(database_url, tmp_path, workers, **settings):
+    """gunicorn with gunicorn.conf.py and `workers` workers on `database_url`, up and answering,
+    its output in tmp_path/gunicorn.log; yields (base URL, master process, loopback session)."""
+    listener = Listener()
+    os.makedirs(tmp_path / 'metrics', exist_ok=True)
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+           'DATAMACHINE_SECRET_KEY': SECRET, 'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics'),
+           **settings}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(tmp_path / 'gunicorn.log', 'w') as log:
+        master = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', str(workers)),
+                       [listener], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f'http://127.0.0.1:{listener.port}'
+    http = requests.Session()
+    http.trust_env = False  # loopback only, whatever proxy the environment names
+    try:
+        wait_until_up(f'{base}/healthz', master, session=http)
+        yield base, master, http
+    finally:
+        master.terminate()
+        master.wait(timeout=40)
+
+
 def wait_for(condition, what, seconds=30):
     """Wait until `condition()` is true, failing after `seconds` with what was awaited."""
     deadline = time.monotonic() + seconds

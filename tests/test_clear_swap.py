@@ -1,7 +1,6 @@
 """Clearing every job swaps the tables: on SQLite in one transaction (services.swap), on MariaDB
 at one RENAME TABLE (services.swap_mysql). The rows that stay, the counts and rollups, the schema
 once the old tables are freed, and a swap that fails leaving the old tables whole."""
-import contextlib
 import os
 import signal
 import subprocess
@@ -12,16 +11,12 @@ import time
 import pytest
 from support import (
     API,
-    SECRET,
-    Listener,
     count_rows,
-    gunicorn_argv,
     insert_items,
     insert_job,
+    production_gunicorn,
     rollups_and_jobs,
-    spawn,
     wait_for,
-    wait_until_up,
 )
 
 from datamachine_jobs import db
@@ -371,31 +366,12 @@ def swap_and_die(app, backend, database_url, moment):
     return old, later
 
 
-@contextlib.contextmanager
-def gunicorn(database_url, tmp_path):
-    """gunicorn with the production config and one worker, up and answering."""
-    listener = Listener()
-    os.makedirs(tmp_path / 'metrics', exist_ok=True)
-    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
-           'DATAMACHINE_SECRET_KEY': SECRET, 'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
-    url = f'http://127.0.0.1:{listener.port}/healthz'
-    with open(tmp_path / 'gunicorn.log', 'w') as log:
-        master = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', '1'), [listener],
-                       cwd=os.path.dirname(TESTS), env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(url, master)
-        yield
-    finally:
-        master.terminate()
-        master.wait(timeout=40)
-
-
 def test_a_worker_starting_frees_the_old_tables_of_a_killed_swap(app, backend, database_url,
                                                                  tmp_path):
     before = schema(backend)
     _, later = swap_and_die(app, backend, database_url, 'before freeing')
 
-    with gunicorn(database_url, tmp_path):
+    with production_gunicorn(database_url, tmp_path, 1):
         wait_for(lambda: not left_by_a_swap(backend), 'the worker to free the old tables')
 
     assert schema(backend) == before
@@ -409,7 +385,7 @@ def test_a_worker_starting_drops_the_new_tables_of_a_swap_killed_before_its_rena
     before = schema(backend)
     old, later = swap_and_die(app, backend, database_url, 'at the rename')
 
-    with gunicorn(database_url, tmp_path):
+    with production_gunicorn(database_url, tmp_path, 1):
         wait_for(lambda: not left_by_a_swap(backend), 'the worker to drop the new tables')
 
     assert schema(backend) == before

@@ -7,25 +7,20 @@ completed."""
 import json
 import os
 import signal
-import subprocess
 
 import pytest
 import requests
 from peewee import fn
 from support import (
     API,
-    SECRET,
-    Listener,
     basic,
     create_account,
     fail_every_job,
-    gunicorn_argv,
     insert_items,
     insert_job,
+    production_gunicorn,
     rollups_and_jobs,
-    spawn,
     wait_for,
-    wait_until_up,
 )
 
 from datamachine_jobs import db
@@ -35,7 +30,6 @@ from datamachine_jobs.services import seed
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOBS = 200_000
 BATCH = 2000  # 100 batches: a kill after the fifth lands well before the end
 LEASE = 2  # seconds (DATAMACHINE_OPERATION_LEASE); the watch looks every LEASE / 3
@@ -44,24 +38,10 @@ LEASE = 2  # seconds (DATAMACHINE_OPERATION_LEASE); the watch looks every LEASE 
 @pytest.fixture
 def gunicorn(app, database_url, tmp_path):
     """gunicorn with the production config and two workers; (base URL, master process)."""
-    listener = Listener()
-    os.makedirs(tmp_path / 'metrics')
-    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
-           'DATAMACHINE_SECRET_KEY': SECRET, 'DATAMACHINE_CLEAR_BATCH_SIZE': str(BATCH),
-           'DATAMACHINE_OPERATION_LEASE': str(LEASE),
-           'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics')}
-    with open(tmp_path / 'gunicorn.log', 'w') as log:
-        master = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', '2'), [listener],
-                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f'http://127.0.0.1:{listener.port}'
-    http = requests.Session()
-    http.trust_env = False  # loopback only, whatever proxy the environment names
-    try:
-        wait_until_up(f'{base}/healthz', master, session=http)
-        yield base, master, http
-    finally:
-        master.terminate()
-        master.wait(timeout=40)
+    with production_gunicorn(database_url, tmp_path, 2,
+                             DATAMACHINE_CLEAR_BATCH_SIZE=str(BATCH),
+                             DATAMACHINE_OPERATION_LEASE=str(LEASE)) as served:
+        yield served
 
 
 def workers_of(master):
