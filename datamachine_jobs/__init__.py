@@ -22,10 +22,14 @@ def create_app(overrides=None):
     from .api.audit import bp as audit_bp
     from .api.dashboard import bp as dashboard_bp
     from .api.docs import bp as docs_bp
+    from .api.export import bp as export_bp
+    from .api.flows import bp as flows_bp
     from .api.jobs import bp as jobs_bp
+    from .api.leases import bp as leases_bp
     from .api.monitoring import bp as monitoring_bp
     from .api.operations import bp as operations_bp
     from .api.processed_items import bp as processed_items_bp
+    from .api.retention import bp as retention_bp
     from .api.session import bp as session_bp
     from .config import Config
     from .errors import register_error_handlers
@@ -53,8 +57,12 @@ def create_app(overrides=None):
     register_error_handlers(app)
     request_log.init_app(app)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(leases_bp, url_prefix=API_PREFIX)
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)
     app.register_blueprint(audit_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(retention_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(flows_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(export_bp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(session_bp, url_prefix=API_PREFIX)
     app.register_blueprint(operations_bp, url_prefix=API_PREFIX)

@@ -43,6 +43,10 @@ class Config:
     session_lifetime: int = 172800
     # Seconds an operation's heartbeat may age before another worker takes the operation over.
     operation_lease: int = 30
+    # Seconds without a heartbeat (or since started_at, for a job claimed without a lease) after
+    # which a processing job counts as stuck; and seconds after which a pending one does.
+    stuck_timeout: int = 7200
+    stuck_pending_timeout: int = 86400
 
     def resolved(self, instance_path):
         """These settings with the instance-folder defaults filled in (database file, secret)."""
@@ -86,6 +90,9 @@ class Config:
             session_idle_timeout=_int_setting(environ, 'DATAMACHINE_SESSION_IDLE_TIMEOUT', 43200),
             session_lifetime=_int_setting(environ, 'DATAMACHINE_SESSION_LIFETIME', 172800),
             operation_lease=_int_setting(environ, 'DATAMACHINE_OPERATION_LEASE', 30),
+            stuck_timeout=_int_setting(environ, 'DATAMACHINE_STUCK_TIMEOUT', 7200),
+            stuck_pending_timeout=_int_setting(environ, 'DATAMACHINE_STUCK_PENDING_TIMEOUT',
+                                               86400),
         )
 
 

@@ -10,11 +10,14 @@ from flask import g, jsonify
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
+from . import statuses
 from .config import settings
 from .exceptions import (
     AlreadyProcessed,
     InvalidTransition,
     JobNotFound,
+    LeaseNotHeld,
+    NotFinal,
     OperationFinished,
     OperationNotFound,
     ProcessedItemNotFound,
@@ -46,6 +49,10 @@ DOMAIN_ERRORS = {
         409, 'invalid_transition',
         f"A job cannot move from '{err.current_status}' to '{err.target}'.",
         current_status=err.current_status),
+    LeaseNotHeld: lambda err: _lease_not_held(err.job),
+    NotFinal: lambda err: APIError(
+        409, 'job_not_final', f"Only a finished job is retried; this one is '{err.status}'. "
+        'Send force=true to retry it anyway.', current_status=err.status),
     AlreadyProcessed: lambda err: APIError(409, 'already_processed',
                                            'This item was already processed.',
                                            existing=err.existing),
@@ -54,6 +61,15 @@ DOMAIN_ERRORS = {
                                             f'The operation has already ended ({err.state}).',
                                             state=err.state),
 }
+
+
+def _lease_not_held(job):
+    if statuses.base_status(job['status']) != statuses.PROCESSING:
+        return APIError(409, 'job_not_processing',
+                        f"The job is no longer processing: its status is '{job['status']}'.",
+                        current_status=job['status'])
+    return APIError(409, 'lease_held', "Another runner holds this job's lease.",
+                    claimed_by=job['claimed_by'], runner=job['runner'])
 
 
 class APIError(Exception):

@@ -18,6 +18,23 @@ class InvalidTransition(Exception):
         self.current_status, self.target = current_status, target
 
 
+class NotFinal(Exception):
+    """The job has not finished (its `status` says where it is), so it is not retried."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+class LeaseNotHeld(Exception):
+    """A heartbeat for a job that is no longer processing, or whose lease another runner holds;
+    `job` is the job as it stands (with its lease)."""
+
+    def __init__(self, job):
+        super().__init__(job['job_id'])
+        self.job = job
+
+
 class AlreadyProcessed(Exception):
     """The item was recorded before; `existing` is that record."""
 

@@ -19,8 +19,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from . import statuses
+from .config import settings
 from .db import DATABASE_ERRORS, database
-from .services import gauges
+from .services import gauges, leases
 
 REQUESTS = Counter('datamachine_http_requests', 'HTTP requests answered.',
                    ['route', 'method', 'status'])
@@ -35,16 +36,22 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 class DatabaseCollector:
     """Gauges read from the database per scrape: jobs by base status (from the counts the
-    database keeps) and the age of the oldest pending job (the one with the smallest id, one index
-    step away); `datamachine_database_up` is 0 when they could not be read."""
+    database keeps), the age of the oldest pending job (the one with the smallest id, one index
+    step away), the stuck jobs and the age of the oldest processing one (both read through the
+    base_status index: the unfinished jobs only); `datamachine_database_up` is 0 when they could
+    not be read."""
 
     def collect(self):
         up = GaugeMetricFamily('datamachine_database_up', 'Whether the database answered the '
                                'scrape (1) or not (0).')
         try:
+            config = settings()
             with database.connection_context():
                 counts = gauges.jobs_by_status()
                 oldest = gauges.oldest_pending_created_at()
+                stuck = gauges.stuck_jobs(*leases.cutoffs(config.stuck_timeout,
+                                                          config.stuck_pending_timeout))
+                oldest_processing = gauges.oldest_processing_started_at()
         except DATABASE_ERRORS:
             up.add_metric([], 0)
             yield up
@@ -59,6 +66,13 @@ class DatabaseCollector:
         yield GaugeMetricFamily('datamachine_oldest_pending_job_age_seconds',
                                 'Age of the oldest pending job (0 when none is pending).',
                                 value=0 if oldest is None else _age(oldest))
+        yield GaugeMetricFamily('datamachine_jobs_stuck', 'Jobs stuck: processing with no '
+                                'heartbeat for DATAMACHINE_STUCK_TIMEOUT, or pending for '
+                                'DATAMACHINE_STUCK_PENDING_TIMEOUT.', value=int(stuck))
+        yield GaugeMetricFamily('datamachine_oldest_processing_job_age_seconds',
+                                'Time since the processing job that started first started (0 '
+                                'when none is processing).',
+                                value=0 if oldest_processing is None else _age(oldest_processing))
 
 
 def _age(created_at):

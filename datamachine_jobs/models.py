@@ -6,9 +6,10 @@ declared in `Meta.indexes` are named as peewee names them, after the lower-cased
 is why the classes keep the names the migrations' frozen models had); indexes that later
 migrations added carry the name the migration gave them.
 """
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from peewee import (
+    SQL,
     BigAutoField,
     BigIntegerField,
     CharField,
@@ -27,6 +28,17 @@ from .vocabulary import TIMESTAMP_FORMAT
 def utcnow():
     """The current UTC time in the API's timestamp format."""
     return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+FIRST_TIME = '0001-01-01 00:00:00'  # the first second a DATETIME holds
+
+
+def time_before(now, seconds):
+    """`seconds` before `now` (a naive UTC datetime) in the API's format; an age reaching back
+    beyond the first storable second is that second."""
+    if seconds >= (now - datetime.min).total_seconds():
+        return FIRST_TIME
+    return (now - timedelta(seconds=seconds)).strftime(TIMESTAMP_FORMAT)
 
 
 class TimestampField(DateTimeField):
@@ -69,7 +81,8 @@ class BaseModel(Model):
 
 class Job(BaseModel):
     """One execution of a flow. `base_status` and `duration_seconds` (whole seconds from
-    started_at to completed_at) are generated columns the database maintains."""
+    started_at to completed_at) are generated columns the database maintains. The lease (who
+    claimed the job, its last heartbeat), the attempt and the job it retries came with 0012."""
 
     job_id = BigAutoField()
     pipeline_id = BigIntegerField()
@@ -81,6 +94,11 @@ class Job(BaseModel):
     error_message = TextField(null=True)
     created_at = TimestampField(default=utcnow)
     duration_seconds = BigIntegerField(null=True)  # added by 0011
+    claimed_by = CharField(max_length=100, null=True)  # added by 0012, as the four below
+    runner = CharField(max_length=100, null=True)
+    heartbeat_at = TimestampField(null=True)
+    attempts = IntegerField(constraints=[SQL('DEFAULT 1')])  # the database's default
+    retry_of = BigIntegerField(null=True)
 
     class Meta:
         table_name = 'datamachine_jobs'
@@ -99,6 +117,7 @@ class Job(BaseModel):
 Job.add_index(Job.base_status, Job.completed_at, Job.job_id,
               name='datamachine_jobs_base_status_completed_at_job_id')  # added by 0003
 Job.add_index(Job.duration_seconds, name='datamachine_jobs_duration_seconds')  # added by 0011
+Job.add_index(Job.retry_of, name='datamachine_jobs_retry_of')  # added by 0012
 
 
 class JobCount(BaseModel):
@@ -234,6 +253,18 @@ class Session(BaseModel):
     class Meta:
         table_name = 'datamachine_sessions'
         indexes = ((('last_seen_at',), False),)
+
+
+class RetentionRule(BaseModel):
+    """One retention rule (services/retention.py): `jobs.<base status>` (seconds after
+    completion a finished job goes), `keep_per_flow` (newest finished jobs each flow keeps) or
+    `processed_items` (seconds after processing a record goes)."""
+
+    name = CharField(max_length=60, primary_key=True)
+    value = BigIntegerField()
+
+    class Meta:
+        table_name = 'datamachine_retention_rules'
 
 
 class AuditRecord(BaseModel):

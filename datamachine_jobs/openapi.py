@@ -13,11 +13,17 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from .schemas import headers, responses
 from .schemas.audit import AuditListArgs
 from .schemas.fields import GLOBAL_PARAMS
+from .schemas.flows import FlowHealthArgs
 from .schemas.jobs import (
     ClearJobsArgs,
     CreateJobArgs,
+    DeleteJobArgs,
+    ExportArgs,
+    HeartbeatArgs,
     JobArgs,
     JobListArgs,
+    RecoverStuckArgs,
+    RetryJobArgs,
     SummaryArgs,
     UpdateJobArgs,
 )
@@ -30,6 +36,7 @@ from .schemas.processed_items import (
     RecordItemArgs,
     RecordItemsArgs,
 )
+from .schemas.retention import RetentionRulesArgs, RetentionRunArgs
 from .schemas.session import SignInArgs
 from .vocabulary import API_PREFIX, NONCE_HEADER, SESSION_COOKIE
 
@@ -67,6 +74,18 @@ REPLAYED = {headers.REPLAYED: {'description': '`true` when this answers a repeat
 RETRY_AFTER = {'description': 'Seconds to wait before trying again.', **COUNT}
 
 
+def _bodies():
+    """Every request body's schema, in the order the operations name them."""
+    found = []
+    for methods in OPERATIONS.values():
+        for operation in methods.values():
+            body = operation.body
+            for schema in body.get('oneOf', []) if isinstance(body, dict) else [body]:
+                if schema is not None and schema not in found:
+                    found.append(schema)
+    return found
+
+
 def _links(target, **parameters):
     return {'operationId': target, 'parameters': parameters}
 
@@ -82,9 +101,9 @@ QUEUED = {
                                  'required': True,
                                  'schema': {'const': headers.RESPOND_ASYNC}},
     **REPLAYED}
-JOB_LINKS = {'GetJob': _links('get_job', job_id='$response.body#/data/job_id'),
-             'UpdateJob': _links('update_job', job_id='$response.body#/data/job_id'),
-             'RecordItems': _links('record_items', job_id='$response.body#/data/job_id')}
+JOB_LINKS = {name: _links(target, job_id='$response.body#/data/job_id') for name, target in (
+    ('GetJob', 'get_job'), ('UpdateJob', 'update_job'), ('RecordItems', 'record_items'),
+    ('Heartbeat', 'heartbeat'), ('RetryJob', 'retry_job'), ('DeleteJob', 'delete_job'))}
 
 
 # Every route for administrators may answer these; a route that reads a body, 413 too.
@@ -104,6 +123,9 @@ class Operation:
     answers: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)  # status -> answer headers
     links: dict = field(default_factory=dict)  # status -> links to other operations
+    # status -> the answer's media types and schemas, when it is not JSON
+    content: dict = field(default_factory=dict)
+    body_required: bool = True  # False when every key of the body is optional
     # Who may call it (None: an administrator, by Basic auth or session) and the errors it may
     # answer besides those of `answers`.
     security: list | None = None
@@ -132,6 +154,18 @@ OPERATIONS = {
                      202: responses.OneOperation},
             headers={200: REPLAYED, 202: QUEUED}, links={202: OPERATION_LINKS}),
     },
+    '/jobs/export': {
+        'get': Operation(
+            'export_jobs', 'Every job matching the list filters, by job_id, streamed in '
+            'constant memory (a keyset walk): NDJSON, one job object per line, or CSV with a '
+            'header row. Content-Disposition names a file.', ExportArgs,
+            answers={200: {'type': 'string'}},
+            headers={200: {'Content-Disposition': {
+                'description': '`attachment; filename="jobs-<UTC time>.<format>"`',
+                'required': True, 'schema': {'type': 'string'}}}},
+            content={200: {'application/x-ndjson': {'schema': {'type': 'string'}},
+                           'text/csv': {'schema': {'type': 'string'}}}}),
+    },
     '/jobs/summary': {
         'get': Operation(
             'summarize_jobs', 'Counts by base status, success rate and durations, optionally '
@@ -142,9 +176,40 @@ OPERATIONS = {
     '/jobs/{job_id}': {
         'get': Operation('get_job', 'One job.', JobArgs,
                          answers={200: responses.OneJob, 404: None}),
+        'delete': Operation(
+            'delete_job', 'Delete one job, and its processed items with cleanup_processed. '
+            'Audited.', body=DeleteJobArgs, body_required=False,
+            answers={200: responses.JobDeleted, 404: None}),
         'patch': Operation(
             'update_job', 'Move a job along its lifecycle (one winner among concurrent moves).',
             body=UpdateJobArgs, answers={200: responses.OneJob, 404: None, 409: None},
+            headers={200: REPLAYED}),
+    },
+    '/jobs/{job_id}/retry': {
+        'post': Operation(
+            'retry_job', 'Record a new pending job for the same pipeline and flow, linked by '
+            'retry_of to the one it retries (which stays as history); only a finished job '
+            'unless force.', body=RetryJobArgs, body_required=False,
+            answers={201: responses.OneJob, 404: None, 409: None},
+            headers={201: {'Location': {'description': 'The new job.', 'required': True,
+                                        'schema': {'type': 'string', 'format': 'uri-reference'}},
+                           **REPLAYED}},
+            links={201: JOB_LINKS}),
+    },
+    '/jobs/{job_id}/heartbeat': {
+        'post': Operation(
+            'heartbeat', "Renew the lease of a processing job held by this application "
+            "password and runner (a job claimed without a lease is adopted); 409 when the job "
+            "is no longer processing or another runner holds it.", body=HeartbeatArgs,
+            body_required=False,
+            answers={200: responses.OneJob, 404: None, 409: None}),
+    },
+    '/jobs/recover-stuck': {
+        'post': Operation(
+            'recover_stuck', 'Fail or requeue the jobs stuck now (processing with no heartbeat '
+            'for the timeout, pending for the pending timeout), oldest first, exactly those '
+            'still stuck when they change; dry_run lists them. Audited.', body=RecoverStuckArgs,
+            answers={200: {'oneOf': [responses.Recovered, responses.RecoverPreview]}},
             headers={200: REPLAYED}),
     },
     '/jobs/{job_id}/processed-items': {
@@ -169,6 +234,34 @@ OPERATIONS = {
         'get': Operation(
             'check_item', 'Was this item processed by this flow step? One index lookup.',
             CheckItemArgs, answers={200: responses.ItemCheck}),
+    },
+    '/flows/health': {
+        'get': Operation(
+            'flow_health', 'Which flows are failing: per flow, runs, failures and success rate '
+            'in the window (by completion time; cancelled jobs are not runs), failures since '
+            'its last success, its last success and failure, its newest error. Exact.',
+            FlowHealthArgs, answers={200: responses.FlowHealthList}),
+    },
+    '/retention': {
+        'get': Operation(
+            'show_retention', 'The retention rules (ages in seconds) and the last run\'s audit '
+            'record.', answers={200: responses.RetentionShown}),
+        'put': Operation(
+            'replace_retention', 'Replace every retention rule at once (a rule left out is '
+            'removed). Pending and processing jobs are never deleted by retention.',
+            body=RetentionRulesArgs, answers={200: responses.RetentionRulesAnswer}),
+    },
+    '/retention/preview': {
+        'get': Operation('preview_retention', 'What a retention run would delete now, by rule, '
+                         'exact.', answers={200: responses.RetentionPreview}),
+    },
+    '/retention/run': {
+        'post': Operation(
+            'run_retention', 'Apply the retention rules now, bounded by the ids there are when '
+            'it begins; dry_run previews. Audited with the rows per rule.',
+            body=RetentionRunArgs, body_required=False,
+            answers={200: {'oneOf': [responses.RetentionRun, responses.RetentionPreview]}},
+            headers={200: REPLAYED}),
     },
     '/audit': {
         'get': Operation(
@@ -216,6 +309,8 @@ OPERATIONS = {
 # The routes that honour the Idempotency-Key header: they may also answer 409 (the first
 # request with the key still runs) and 422 (the key was used with other parameters).
 IDEMPOTENT = {('/jobs', 'post'), ('/jobs', 'delete'), ('/jobs/{job_id}', 'patch'),
+              ('/jobs/recover-stuck', 'post'), ('/jobs/{job_id}/retry', 'post'),
+              ('/retention/run', 'post'),
               ('/jobs/{job_id}/processed-items', 'post'), ('/processed-items', 'delete')}
 # The routes that honour `Prefer: respond-async`.
 RESPOND_ASYNC = {('/jobs', 'delete'), ('/processed-items', 'delete')}
@@ -260,7 +355,8 @@ def _operation(converter, path, method, operation):
         if schema is None:
             responses[str(status)] = 'Conflict' if status == 409 else 'Error'
             continue
-        response = {'description': 'Success.', 'content': {'application/json': _content(schema)}}
+        response = {'description': 'Success.', 'content': operation.content.get(status) or {
+            'application/json': _content(schema)}}
         if operation.headers.get(status):
             response['headers'] = operation.headers[status]
         if operation.links.get(status):
@@ -288,7 +384,7 @@ def _operation(converter, path, method, operation):
     if operation.security is not None:
         document['security'] = operation.security
     if operation.body:
-        document['requestBody'] = {'required': True,
+        document['requestBody'] = {'required': operation.body_required,
                                    'content': {'application/json': _content(operation.body)}}
     return document
 
@@ -325,8 +421,7 @@ def build():
                                   if error_headers else response)
     # Writing routes refuse unknown keys; a batch's records do not take the global ones either.
     spec.components.schema('BatchItem', {'additionalProperties': False}, schema=BatchItem)
-    for schema in (RecordItemArgs, RecordItemsArgs, CreateJobArgs, UpdateJobArgs, ClearJobsArgs,
-                   ClearItemsArgs, SignInArgs):
+    for schema in _bodies():
         spec.components.schema(schema.__name__, {'additionalProperties': False,
                                                  'patternProperties': GLOBAL_KEYS},
                                schema=schema)

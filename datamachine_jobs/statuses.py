@@ -6,9 +6,14 @@ COMPLETED = 'completed'
 COMPLETED_NO_ITEMS = 'completed_no_items'
 AGENT_SKIPPED = 'agent_skipped'
 FAILED = 'failed'
+CANCELLED = 'cancelled'
 
-BASE_STATUSES = (PENDING, PROCESSING, COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED)
-FINAL_STATUSES = frozenset((COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED))
+BASE_STATUSES = (PENDING, PROCESSING, COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED,
+                 CANCELLED)
+FINAL_STATUSES = frozenset((COMPLETED, COMPLETED_NO_ITEMS, AGENT_SKIPPED, FAILED, CANCELLED))
+# The final statuses of jobs that ran to an outcome: a success rate is counted over these (a
+# cancelled job neither succeeded nor failed).
+OUTCOMES = FINAL_STATUSES - {CANCELLED}
 
 SEPARATOR = ' - '
 MAX_LENGTH = 100  # the width of the status column

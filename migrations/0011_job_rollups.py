@@ -51,7 +51,7 @@ def up(migrator, db):
             primary_key = False
             constraints = [SQL(f'PRIMARY KEY ({", ".join(rollups.KEY)})')]
 
-    steps.add_generated_column(db, 'datamachine_jobs', 'duration_seconds', DURATION[dialect])
+    steps.add_column_as(db, 'datamachine_jobs', 'duration_seconds', DURATION[dialect])
     steps.add_index(migrator, db, 'datamachine_jobs', ('duration_seconds',))
     # A run that failed part-way may have left triggers and cells behind: start over from the
     # jobs, with no trigger counting twice meanwhile.
@@ -72,4 +72,4 @@ def down(migrator, db):
     steps.drop_table(db, rollups.TABLE)
     steps.drop_table(db, rollups.BUCKETS_TABLE)
     steps.drop_index(migrator, db, 'datamachine_jobs', 'datamachine_jobs_duration_seconds')
-    steps.drop_generated_column(db, 'datamachine_jobs', 'duration_seconds')
+    steps.drop_column_as(db, 'datamachine_jobs', 'duration_seconds')

@@ -19,6 +19,7 @@ from datamachine_jobs.models import (
     JobCount,
     JobRollup,
     ProcessedItem,
+    RetentionRule,
     Session,
     User,
 )
@@ -83,7 +84,7 @@ def app(session_app):
     db.database.initialize(session_app.extensions['datamachine_database'])
     with db.database.connection_context():
         for model in (Session, AppPassword, User, ProcessedItem, Job, AuditRecord, IdempotencyKey,
-                      AuthFailure, AsyncOperation):
+                      AuthFailure, AsyncOperation, RetentionRule):
             model.delete().execute()
         # Also what the triggers keep: a test may have written jobs they never saw (inside a
         # transaction that deferred them, as test_clear_jobs does on purpose).

@@ -145,7 +145,7 @@ def test_listing_filters_pages_and_validates(app, client, admin):
     assert bad.status_code == 400
     assert bad.get_json()['data']['params'] == {
         'action': 'action must be one of: jobs.clear, processed_items.clear, '
-                  'processed_items.delete.',
+                  'processed_items.delete, jobs.delete, jobs.recover_stuck, retention.run.',
         'per_page': 'per_page must be an integer from 1 to 100.'}
     assert client.get(f'{API}/audit').status_code == 401
 

@@ -28,7 +28,8 @@ ALL_APPLIED = ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
                'applied 0005_deferred_counting\napplied 0006_audit_log\n'
                'applied 0007_idempotency\n'
                'applied 0008_auth_failures\napplied 0009_sessions\n'
-               'applied 0010_operations\napplied 0011_job_rollups\n')
+               'applied 0010_operations\napplied 0011_job_rollups\napplied 0012_job_leases\n'
+               'applied 0013_retention\n')
 
 
 @pytest.fixture
@@ -167,7 +168,9 @@ def test_db_status_and_downgrade(backend, tmp_path):
 
         assert 'Aborted!' in run('downgrade', '6', exit_code=1)  # not confirmed: nothing happens
         assert run('status') == ALL_APPLIED
-        assert run('downgrade', '6', '--yes') == ('reverted 0011_job_rollups\n'
+        assert run('downgrade', '6', '--yes') == ('reverted 0013_retention\n'
+                                                  'reverted 0012_job_leases\n'
+                                                  'reverted 0011_job_rollups\n'
                                                   'reverted 0010_operations\n'
                                                   'reverted 0009_sessions\n'
                                                   'reverted 0008_auth_failures\n'
@@ -175,7 +178,8 @@ def test_db_status_and_downgrade(backend, tmp_path):
         assert run('status', exit_code=1) == (
             ALL_APPLIED.replace('applied 0007', 'pending 0007')
             .replace('applied 0008', 'pending 0008').replace('applied 0009', 'pending 0009')
-            .replace('applied 0010', 'pending 0010').replace('applied 0011', 'pending 0011'))
+            .replace('applied 0010', 'pending 0010').replace('applied 0011', 'pending 0011')
+            .replace('applied 0012', 'pending 0012').replace('applied 0013', 'pending 0013'))
         assert run('downgrade', '6', '--yes') == 'Nothing to revert.\n'
         assert 'there is no migration 0042' in run('downgrade', '42', '--yes', exit_code=2)
         assert run('downgrade', '0', '--yes') == ''.join(
@@ -234,17 +238,29 @@ def test_jobs_list_show_and_clear(cli, client, admin):
                                     'completed_at', 'error_message']
     assert table[1] == (f'{failed}\t42\t1\tfailed - timeout\t2026-01-01 00:00:00\t'
                         '2026-01-01 00:01:00\tTimed out')
-    lines = cli('jobs', 'list', '--json', '--order', 'asc').splitlines()
-    assert [json.loads(line) for line in lines[:2]] == (
+    # --json prints the body of GET /jobs; --format ndjson a job per line.
+    body = client.get(f'{API}/jobs?order=asc&per_page=1', headers=admin).get_json()
+    assert json.loads(cli('jobs', 'list', '--json', '--order', 'asc', '--per-page', '1')) == body
+    lines = cli('jobs', 'list', '--format', 'ndjson', '--order', 'asc').splitlines()
+    assert [json.loads(line) for line in lines] == (
         client.get(f'{API}/jobs?order=asc', headers=admin).get_json()['data'])
-    assert lines[2] == '2 of 2 jobs'
+    assert cli('jobs', 'list').splitlines()[-1] == '2 of 2 jobs'
+    assert cli('jobs', 'list', '--format', 'ids', '--all', '--order', 'asc') == (
+        f'{failed}\n{done}\n')
+    assert cli('jobs', 'list', '--format', 'count', '--status', 'completed') == '1\n'
+    assert cli('jobs', 'list', '--format', 'csv', '--fields', 'job_id,status', '--all') == (
+        f'job_id,status\n{done},completed\n{failed},failed - timeout\n')
     assert 'per_page must be an integer from 1 to 100.' in cli('jobs', 'list', '--per-page', '0',
                                                                 exit_code=2)
 
     assert json.loads(cli('jobs', 'show', str(done)))['status'] == 'completed'
     assert 'Job not found.' in cli('jobs', 'show', '999999', exit_code=1)
 
-    cli('jobs', 'clear', '--type', 'failed', exit_code=1)  # no confirmation: nothing happens
+    # The prompt says how many; without a yes nothing happens.
+    assert 'Delete 1 jobs and 2 processed items? [y/N]' in cli(
+        'jobs', 'clear', '--type', 'failed', '--cleanup-processed', exit_code=1)
+    assert 'Would delete 2 jobs and 0 processed items: ' in cli(
+        'jobs', 'clear', '--type', 'all', '--older-than', '1d', '--flow-id', '42', '--dry-run')
     assert count_rows(Job) == 2
     assert 'Deleted 1 jobs and 2 processed items.' in cli('jobs', 'clear', '--type', 'failed',
                                                           '--cleanup-processed', '--yes')
@@ -257,3 +273,44 @@ def test_processed_items_clear(cli):
     assert 'Deleted 2 deduplication tracking records.' in cli(
         'processed-items', 'clear', '--clear-type', 'flow', '--target-id', '42', '--yes')
     assert count_rows(ProcessedItem) == 3
+
+
+def test_every_job_capability_has_its_command(cli, client, admin):
+    failed = insert_job('failed', flow_id=7, error_message='boom')
+    stuck = insert_job('processing', flow_id=7, started_at='2020-01-01 00:00:00')
+
+    summary = json.loads(cli('jobs', 'summary', '--flow-id', '7'))
+    assert summary == client.get(f'{API}/jobs/summary?flow_id=7', headers=admin).get_json()['data']
+    retry = json.loads(cli('jobs', 'retry', str(failed)))
+    assert retry['retry_of'] == failed and retry['status'] == 'pending'
+    assert 'Only a finished job is retried' in cli('jobs', 'retry', str(stuck), exit_code=1)
+    assert cli('jobs', 'list', '--format', 'ids', '--retry-of', str(failed)) == (
+        f"{retry['job_id']}\n")
+    assert cli('jobs', 'list', '--format', 'ids', '--stuck') == f'{stuck}\n'
+
+    preview = cli('jobs', 'recover-stuck', '--action', 'fail', '--dry-run')
+    assert f'{stuck}\tprocessing\tsince 2020-01-01 00:00:00' in preview
+    assert '1 stuck jobs would be failed.' in preview
+    assert '1 stuck jobs were failed.' in cli('jobs', 'recover-stuck', '--action', 'fail')
+    assert json.loads(cli('jobs', 'show', str(stuck)))['status'] == 'failed - stuck'
+    assert 'timeout must be a duration' in cli('jobs', 'recover-stuck', '--action', 'fail',
+                                                '--timeout', '2x', exit_code=2)
+
+    health = cli('flows', 'health', '--json')
+    assert json.loads(health)['data'][0]['last_error'].startswith('Stuck: ')
+    assert cli('flows', 'health', '--problems', '--min-consecutive-failures', '5').startswith(
+        'flow_id\t')
+
+    cli('jobs', 'delete', str(failed), exit_code=1)  # not confirmed
+    assert f'Deleted job {failed} and 0 processed items.' in cli('jobs', 'delete', str(failed),
+                                                                '--yes')
+    assert 'Job not found.' in cli('jobs', 'delete', str(failed), '--yes', exit_code=1)
+    actions = [r['action'] for r in client.get(f'{API}/audit', headers=admin).get_json()['data']]
+    assert actions[:3] == ['jobs.delete', 'jobs.delete', 'jobs.recover_stuck']
+
+
+def test_users_list_and_version(cli, app):
+    cli('users', 'create', 'ops', '--role', 'editor', '--email', 'ops@example.com')
+    listing = cli('users', 'list').splitlines()
+    assert listing[0] == 'username\temail\trole\tcreated_at'
+    assert listing[1].startswith('ops\tops@example.com\teditor\t')

@@ -80,3 +80,50 @@ def test_listing_paging_and_clearing(api):
     api.record_processed(ids[0], 'step_42', 'rss', 'again')
     assert api.clear_processed_items('flow', 42)['items_deleted'] == 1
     assert api.find_processed('step_42', 'rss', 'again') is None
+
+
+def test_running_claims_heartbeats_and_completes(api):
+    job_id = api.create_job(pipeline_id=5, flow_id=42)['job_id']
+    with api.running(job_id, runner='w-1', interval=0.05) as held:
+        assert held.job['status'] == 'processing'
+        first = api.get_job(job_id, context='edit')['heartbeat_at']
+        held._beats.join(0.3)  # some beats go by
+    job = api.get_job(job_id, context='edit')
+    assert (job['status'], job['runner'], job['claimed_by']) == ('completed', 'w-1', 'tests')
+    assert job['heartbeat_at'] >= first and held.lease_lost is None
+
+
+def test_running_fails_the_job_with_the_exception(api):
+    job_id = api.create_job(pipeline_id=5, flow_id=42)['job_id']
+    with pytest.raises(ValueError), api.running(job_id, interval=60):
+        raise ValueError('feed answered 500')
+    job = api.get_job(job_id)
+    assert (job['status'], job['error_message']) == ('failed', 'ValueError: feed answered 500')
+    other = api.create_job(pipeline_id=5, flow_id=42)['job_id']
+    with api.running(other) as held:
+        held.finish('completed_no_items')
+    assert api.get_job(other)['status'] == 'completed_no_items'
+
+
+def test_the_new_routes_have_their_methods(api):
+    first = api.create_job(pipeline_id=5, flow_id=42)['job_id']
+    api.update_job(first, 'failed', 'boom')
+    retry = api.retry_job(first)
+    assert retry['retry_of'] == first and retry['status'] == 'pending'
+    with pytest.raises(JobsAPIError) as raised:
+        api.retry_job(retry['job_id'])
+    assert raised.value.code == 'job_not_final'
+    assert api.summarize_jobs()['total'] == 2
+    assert api.recover_stuck('fail', dry_run=True)['jobs_matched'] == 0
+    assert api.flow_health()['data'][0]['last_error'] == 'boom'
+    assert api.set_retention(jobs={'failed': '30d'}) == {
+        'jobs': {'failed': 2592000}, 'keep_per_flow': 0, 'processed_items': None}
+    assert api.preview_retention()['jobs_matched'] == 0
+    assert api.run_retention()['jobs_deleted'] == 0
+    assert api.get_retention()['last_run']['action'] == 'retention.run'
+    lines = list(api.export_jobs(format='csv'))
+    assert lines[0].startswith('job_id,') and len(lines) == 3
+    preview = api.clear_jobs('failed', dry_run=True, flow_id=42, older_than='1h')
+    assert preview['dry_run'] is True and preview['jobs_matched'] == 0
+    assert api.delete_job(first)['jobs_deleted'] == 1
+    assert api.list_audit(action='jobs.delete')['total'] == 1

@@ -34,8 +34,10 @@ def test_unknown_routes(client, admin, path):
 @pytest.mark.parametrize('method, path, allowed', [
     ('put', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE', 'POST'}),
     ('patch', '/jobs', {'GET', 'HEAD', 'OPTIONS', 'DELETE', 'POST'}),
-    ('delete', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH'}),
-    ('post', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH'}),
+    ('put', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH', 'DELETE'}),
+    ('post', '/jobs/1', {'GET', 'HEAD', 'OPTIONS', 'PATCH', 'DELETE'}),
+    ('get', '/jobs/1/heartbeat', {'POST', 'OPTIONS'}),
+    ('delete', '/retention', {'GET', 'HEAD', 'OPTIONS', 'PUT'}),
     ('put', '/processed-items', {'GET', 'HEAD', 'OPTIONS', 'DELETE'}),
     ('get', '/processed-items/1', {'DELETE', 'OPTIONS'}),
     ('get', '/jobs/1/processed-items', {'POST', 'OPTIONS'}),

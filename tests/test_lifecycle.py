@@ -125,7 +125,7 @@ def test_patch_unknown_job(client, admin, job_id):
     ({}, 'rest_missing_callback_param', ['status']),
     ({'status': 'done'}, 'rest_invalid_param', {'status': (
         "status must be one of: pending, processing, completed, completed_no_items, "
-        "agent_skipped, failed; optionally followed by ' - ' and a reason.")}),
+        "agent_skipped, failed, cancelled; optionally followed by ' - ' and a reason.")}),
     ({'status': 7}, 'rest_invalid_param', {'status': 'status must be a string.'}),
     ({'status': 'failed', 'error_message': ['x']}, 'rest_invalid_param',
      {'error_message': 'error_message must be a string.'}),

@@ -172,8 +172,8 @@ def test_offset_past_the_end(client, admin):
 
 MAX = 2**63 - 1
 STATUS_LIST_RULE = ("status must be a comma-separated list of up to 20 values, each one of: "
-                    "pending, processing, completed, completed_no_items, agent_skipped, failed; "
-                    "optionally followed by ' - ' and a reason.")
+                    "pending, processing, completed, completed_no_items, agent_skipped, failed, "
+                    "cancelled; optionally followed by ' - ' and a reason.")
 INVALID = [
     ('orderby', 'password', 'orderby must be one of: job_id, flow_id, pipeline_id, status, '
                             'started_at, completed_at.'),

@@ -37,7 +37,8 @@ def test_parameters_come_from_the_schemas(client):
     parameters = {p['name']: p for p in listing['parameters']}
     assert set(parameters) == {'pipeline_id', 'flow_id', 'status', 'started_after',
                                'started_before', 'completed_after', 'completed_before',
-                               'orderby', 'order', 'per_page', 'offset', 'cursor', '_fields'}
+                               'orderby', 'order', 'per_page', 'offset', 'cursor', '_fields',
+                               'context', 'stuck', 'retry_of'}
     # An empty value counts as unset on a reading route.
     assert parameters['per_page']['schema'] == {'anyOf': [
         {'type': 'integer', 'minimum': 1, 'maximum': 100}, {'const': ''}], 'default': 50}

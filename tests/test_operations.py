@@ -139,7 +139,7 @@ def test_job_gauges_come_from_the_database(client):
     jobs = {dict(labels)['base_status']: value for (name, labels), value in samples.items()
             if name == 'datamachine_jobs'}
     assert jobs == {'pending': 3, 'processing': 0, 'completed': 1, 'completed_no_items': 0,
-                    'agent_skipped': 0, 'failed': 2}
+                    'agent_skipped': 0, 'failed': 2, 'cancelled': 0}
     assert samples[('datamachine_database_up', ())] == 1
     age = samples[('datamachine_oldest_pending_job_age_seconds', ())]
     since = (datetime.now(UTC).replace(tzinfo=None) - datetime(2000, 1, 1)).total_seconds()

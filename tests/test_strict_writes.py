@@ -7,7 +7,7 @@ import pytest
 from support import API, basic_credentials, count_rows, insert_items, insert_job
 
 from datamachine_jobs import db
-from datamachine_jobs.models import AuditRecord, Job, ProcessedItem, Session
+from datamachine_jobs.models import AuditRecord, Job, ProcessedItem, RetentionRule, Session
 from datamachine_jobs.services import operations
 from datamachine_jobs.vocabulary import API_PREFIX, JOBS_CLEAR
 
@@ -23,10 +23,17 @@ VALID = {
     ('DELETE', '/processed-items'): {'clear_type': 'flow', 'target_id': 1},
     ('DELETE', '/processed-items/{item_id}'): {},
     ('DELETE', '/operations/{operation_id}'): {},
+    ('DELETE', '/jobs/{job_id}'): {'cleanup_processed': True},
+    ('POST', '/jobs/{job_id}/retry'): {'force': True},
+    ('POST', '/jobs/{job_id}/heartbeat'): {'runner': 'r'},
+    ('POST', '/jobs/recover-stuck'): {'action': 'fail', 'timeout': '1h'},
+    ('PUT', '/retention'): {'jobs': {'failed': '30d'}},
+    ('POST', '/retention/run'): {'dry_run': False},
     # The session routes' requests are made by `valid_request`, with the admin's password.
     SIGN_IN: None,
     SIGN_OUT: None,
 }
+DRY_RUNS = {('DELETE', '/jobs'), ('POST', '/jobs/recover-stuck'), ('POST', '/retention/run')}
 GLOBALS = {'_wpnonce': 'abc', '_method': 'x', '_envelope': '1', '_locale': 'user',
            '_fields': 'job_id'}
 
@@ -44,12 +51,13 @@ def test_every_writing_route_has_a_valid_request_here(app):
 @pytest.fixture
 def rows(app):
     """A job with an item, and a function returning what the tables and the audit log hold."""
-    job = insert_job('pending', flow_id=1)
+    job = insert_job('processing', flow_id=1)
     item = insert_items(job, 1)[0]
 
     def snapshot():
         return (count_rows(Job), count_rows(ProcessedItem), count_rows(AuditRecord),
-                count_rows(Session))
+                count_rows(Session), count_rows(RetentionRule),
+                count_rows(Job, Job.heartbeat_at.is_null(False)))
 
     return job, item, snapshot
 
@@ -94,7 +102,7 @@ def test_an_unknown_key_is_refused_before_anything_is_written(client, admin, row
         'code': 'rest_invalid_param', 'message': 'Invalid parameter(s): dryRun, colour',
         'data': {'status': 400, 'params': {
             'dryRun': 'dryRun is not a parameter of this route.' + (
-                ' Did you mean dry_run?' if route == ('DELETE', '/jobs') else ''),
+                ' Did you mean dry_run?' if route in DRY_RUNS else ''),
             'colour': 'colour is not a parameter of this route.'}}}
     assert snapshot() == before
 

@@ -10,7 +10,8 @@ from datamachine_jobs import db
 from datamachine_jobs.models import Job, ProcessedItem
 from datamachine_jobs.services import seed
 
-BASES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped', 'failed']
+BASES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped', 'failed',
+         'cancelled']
 SUCCESS = {'completed', 'completed_no_items', 'agent_skipped'}
 
 
@@ -46,7 +47,8 @@ def reference(where=lambda row: True, group_by=None):
     def stats(group):
         by_status = {base: sum(r['base'] == base for r in group) for base in BASES}
         finished = sum(n for base, n in by_status.items() if base not in ('pending',
-                                                                          'processing'))
+                                                                          'processing',
+                                                                          'cancelled'))
         durations = sorted(int((r['completed'] - r['started']).total_seconds())
                            for r in group if r['started'] and r['completed'])
         pick = (lambda p: durations[math.ceil(p / 100 * len(durations)) - 1]) if durations \

@@ -15,11 +15,13 @@ from datamachine_jobs import db
 from datamachine_jobs.migrating import rollups
 from datamachine_jobs.services import seed
 
-BASES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped', 'failed']
+BASES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped', 'failed',
+         'cancelled']
 SUCCESS = {'completed', 'completed_no_items', 'agent_skipped'}
-FINAL = set(BASES) - {'pending', 'processing'}
+OUTCOMES = set(BASES) - {'pending', 'processing', 'cancelled'}  # a success rate's denominator
 STATUSES = ['pending', 'processing', 'completed', 'completed_no_items', 'agent_skipped',
-            'agent_skipped - duplicate content', 'failed', 'failed - timeout', 'FAILED - Upper']
+            'agent_skipped - duplicate content', 'failed', 'failed - timeout', 'FAILED - Upper',
+            'cancelled', 'cancelled - superseded']
 START = datetime(2026, 1, 1)
 DURATIONS = [0, 1, 59, 99, 100, 101, 150, 3_599, 3_600, 86_401, 200_000, -5, -300]
 
@@ -99,7 +101,7 @@ def seconds(row):
 
 def stats(group):
     by_status = {base: sum(r['base'] == base for r in group) for base in BASES}
-    finished = sum(by_status[b] for b in FINAL)
+    finished = sum(by_status[b] for b in OUTCOMES)
     durations = sorted(d for d in map(seconds, group) if d is not None)
     rank = (lambda p: durations[math.ceil(p / 100 * len(durations)) - 1]) if durations else (
         lambda p: None)

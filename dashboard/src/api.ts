@@ -25,7 +25,8 @@ export type BaseStatus =
   | 'completed'
   | 'completed_no_items'
   | 'agent_skipped'
-  | 'failed';
+  | 'failed'
+  | 'cancelled';
 
 export interface Durations {
   avg: number | null;

@@ -12,7 +12,7 @@ import {
 const preview = (jobs: number, items: number) => ({
   jobs_matched: jobs,
   processed_items_matched: items,
-  by_status: { pending: 0, processing: 0, completed: 0, completed_no_items: 0, agent_skipped: 0, failed: jobs },
+  by_status: { pending: 0, processing: 0, completed: 0, completed_no_items: 0, agent_skipped: 0, failed: jobs, cancelled: 0 },
 });
 
 describe('clearJobsLabel', () => {

@@ -8,6 +8,7 @@ export const BASE_STATUSES: readonly BaseStatus[] = [
   'completed_no_items',
   'agent_skipped',
   'failed',
+  'cancelled',
 ];
 
 export const STATUS_LABELS: Record<BaseStatus, string> = {
@@ -17,6 +18,7 @@ export const STATUS_LABELS: Record<BaseStatus, string> = {
   completed_no_items: 'Completed, no items',
   agent_skipped: 'Skipped by agent',
   failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 const numberFormat = new Intl.NumberFormat('en-US');

@@ -3,19 +3,21 @@
 from flask import Blueprint, request, url_for
 
 from .. import statuses
-from ..auth import protect
+from ..auth import auth, protect
 from ..config import settings
 from ..schemas import (
     clear_jobs_args,
     create_job_args,
+    delete_job_args,
     job_args,
     job_list_args,
+    retry_job_args,
     summary_args,
     update_job_args,
 )
-from ..schemas.jobs import JobFilterArgs
-from ..services import clearing, jobs, listing, summary
-from ..vocabulary import JOB_KEYS, JOBS_CLEAR
+from ..schemas.jobs import RowFilterArgs, wants_edit_keys
+from ..services import clearing, jobs, leases, listing, summary
+from ..vocabulary import ALL_JOB_KEYS, JOB_DELETE, JOBS_CLEAR
 from . import paging
 from .audited import audited
 from .cleared import jobs_cleared
@@ -26,29 +28,43 @@ from .params import body_params, parse
 bp = Blueprint('jobs', __name__)
 protect(bp)
 
-FILTERS = tuple(JobFilterArgs().fields)
+ROW_FILTERS = tuple(RowFilterArgs().fields)  # the list's and the export's
 CLEAR_SCOPE = ('older_than', 'pipeline_id', 'flow_id')
 CLEARED_TABLES = ('jobs', 'processed_items')
+
+
+@bp.after_request
+def cheap_polling(response):
+    """An ETag on every reading answer (a digest of its body, so it changes exactly when the
+    answer does), and 304 Not Modified, with no body, to a request whose If-None-Match names it.
+    The queries still run; what a poll that finds nothing new saves is the transfer and the
+    client's parsing."""
+    if request.method in ('GET', 'HEAD') and response.status_code == 200:
+        response.add_etag()
+        response.headers['Cache-Control'] = 'private, no-cache'
+        return response.make_conditional(request)
+    return response
 
 
 def _project(job, keys):
     """Keep only the keys asked for with `_fields`, in the job object's order."""
     if not keys:
         return job
-    return {key: job[key] for key in JOB_KEYS if key in keys}
+    return {key: job[key] for key in ALL_JOB_KEYS if key in keys}
 
 
 @bp.get('/jobs')
 def list_jobs():
     """List jobs matching the filters, by offset or cursor, with exact totals."""
     args = parse(job_list_args, request.args)
-    filters = {name: args[name] for name in FILTERS if name in args}
+    filters = {name: args[name] for name in ROW_FILTERS if name in args}
     orderby, order, after = args['orderby'], args['order'], None
     if 'cursor' in args:
         orderby, order, after = paging.resume(args, filters)
     per_page = args['per_page']
     page, total, more = listing.list_jobs(orderby, order, per_page, args['offset'], after,
-                                          **filters)
+                                          wants_edit_keys(args), **filters,
+                                          **leases.stuck_filter(filters, settings()))
     headers = paging.page_headers(total, per_page)
     next_cursor = None
     if more:
@@ -69,7 +85,7 @@ def summarize_jobs():
 def get_job(job_id):
     """Show one job."""
     args = parse(job_args, request.args)
-    job = jobs.require_job(job_id)
+    job = jobs.require_job(job_id, wants_edit_keys(args))
     return {'success': True, 'data': _project(job, args.get('fields'))}
 
 
@@ -87,8 +103,29 @@ def create_job():
 def update_job(job_id):
     """Move a job along its lifecycle; of concurrent moves exactly one wins."""
     args = parse(update_job_args, body_params())
-    job = jobs.update_job(job_id, **args)
+    job = jobs.update_job(job_id, claimed_by=auth.current_user().password_name, **args)
     return {'success': True, 'data': job}
+
+
+@bp.post('/jobs/<int:job_id>/retry')
+@idempotent()
+def retry_job(job_id):
+    """Record a new pending job for the same pipeline and flow, linked to the one it retries."""
+    args = parse(retry_job_args, body_params())
+    job = jobs.retry_job(job_id, args['force'])
+    return {'success': True, 'data': job}, 201, {
+        'Location': url_for('.get_job', job_id=job['job_id'])}
+
+
+@bp.delete('/jobs/<int:job_id>')
+def delete_job(job_id):
+    """Delete one job (and its processed items with cleanup_processed), audited."""
+    received = body_params()
+    args = parse(delete_job_args, received)
+    with audited(JOB_DELETE, {**received, 'job_id': job_id}) as operation:
+        jobs.delete_job(job_id, args['cleanup_processed'], then=operation.progress)
+    return {'success': True, 'message': 'Job deleted successfully.', 'job_id': job_id,
+            'jobs_deleted': 1, 'processed_items_cleaned': operation.rows['processed_items']}
 
 
 @bp.delete('/jobs')

@@ -37,10 +37,14 @@ def resume(args, filters):
     return orderby, order, position
 
 
+def cursor_after(last, orderby, order, filters):
+    """The cursor of the page after the one ending with job `last`."""
+    return cursors.encode({'o': orderby, 'd': order, 'v': last[orderby], 'i': last['job_id'],
+                           'f': cursors.fingerprint(filters)}, settings().cursor_key)
+
+
 def next_page(last, orderby, order, filters):
     """The cursor of the page after the one ending with job `last`, and its `Link` header."""
-    cursor = cursors.encode({'o': orderby, 'd': order, 'v': last[orderby], 'i': last['job_id'],
-                             'f': cursors.fingerprint(filters)},
-                            settings().cursor_key)
+    cursor = cursor_after(last, orderby, order, filters)
     query = {k: v for k, v in request.args.items() if k not in ('cursor', 'offset')}
     return cursor, f'<{request.path}?{urlencode({**query, "cursor": cursor})}>; rel="next"'

@@ -79,12 +79,15 @@ def drop_column(migrator, db, table, name):
         migrator.migrate(migrator.drop_column(table, name))
 
 
-def add_generated_column(db, table, name, definition):
-    """ALTER TABLE ADD COLUMN for a generated column, which playhouse's migrator cannot add."""
+def add_column_as(db, table, name, definition):
+    """ALTER TABLE ADD COLUMN with a definition in SQL: a generated column, which playhouse's
+    migrator cannot add, or a NOT NULL one with a default, which it fills by updating every row
+    (both databases add such a column without touching the rows)."""
     if name not in column_names(db, table):
         db.execute_sql(f'ALTER TABLE {table} ADD COLUMN {name} {definition}')
 
 
-def drop_generated_column(db, table, name):
+def drop_column_as(db, table, name):
+    """Drop a column that add_column_as added."""
     if name in column_names(db, table):
         db.execute_sql(f'ALTER TABLE {table} DROP COLUMN {name}')

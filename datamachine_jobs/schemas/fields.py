@@ -281,6 +281,36 @@ class Age(fields.Field):
                           {'type': 'string', 'format': 'date-time'}]}
 
 
+class Duration(fields.Field):
+    """A length of time such as `2h`, `90m` or `7d`, or whole seconds; loads as seconds."""
+
+    PATTERN = r'^ *(?!0+[dhm])([0-9]{1,6})([dhm]) *$'  # AGE_RE, but not zero
+
+    SECONDS = QueryInteger()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        match = AGE_RE.fullmatch(value.strip(' ')) if isinstance(value, str) else None
+        if match:
+            seconds = int(timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+                          .total_seconds())
+        else:
+            try:
+                seconds = self.SECONDS.deserialize(value, attr)
+            except ValidationError:
+                seconds = 0
+        if 0 < seconds <= MAX_DURATION:
+            return seconds
+        raise ValidationError(f'{attr} must be a duration such as 2h, 90m or 7d, or a number of '
+                              f'seconds from 1 to {MAX_DURATION}.')
+
+    def json_schema(self):
+        return {'anyOf': [{'type': 'string', 'pattern': self.PATTERN},
+                          {'type': 'integer', 'minimum': 1, 'maximum': MAX_DURATION},
+                          *([{'type': 'null'}] if self.allow_none else [])]}
+
+
+MAX_DURATION = 999999 * 86400  # the longest AGE_RE spells
+
 # WordPress's global parameters: accepted by every route, whatever its own parameters are.
 GLOBAL_PARAMS = frozenset(('_wpnonce', '_method', '_envelope', '_locale', '_fields'))
 

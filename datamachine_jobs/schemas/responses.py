@@ -16,6 +16,18 @@ class Job(Schema):
     started_at = nullable(String, metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
     completed_at = nullable(String, metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
     error_message = nullable(String)
+    created_at = String(metadata={'description': 'With context=edit. When the job was recorded.'})
+    claimed_by = nullable(String, metadata={'description': (
+        'With context=edit. The name of the application password that claimed the job.')})
+    runner = nullable(String, metadata={'description': (
+        'With context=edit. The runner label sent with the claim.')})
+    heartbeat_at = nullable(String, metadata={'description': (
+        "With context=edit. The lease's last heartbeat (the claim counts as one).")})
+    attempts = Integer(metadata={'description': (
+        'With context=edit. 1 for a first run; one more each time the job was requeued after '
+        'being stuck.')})
+    retry_of = nullable(Integer, metadata={'description': (
+        'With context=edit. The job this one retries.')})
 
 
 class JobList(Schema):
@@ -48,6 +60,82 @@ class ClearPreview(Schema):
     by_status = fields.Dict(keys=String(), values=Integer())
 
 
+class JobDeleted(Schema):
+    success = Boolean()
+    message = String()
+    job_id = Integer()
+    jobs_deleted = Integer()
+    processed_items_cleaned = Integer()
+
+
+class RetentionRules(Schema):
+    jobs = fields.Dict(keys=String(), values=Integer(), metadata={'description': (
+        'Per final base status, seconds after completion its jobs stay.')})
+    keep_per_flow = Integer()
+    processed_items = nullable(Integer, metadata={'description': (
+        'Seconds after processing a record stays; null: for ever.')})
+
+
+class RetentionRulesAnswer(Schema):
+    success = Boolean()
+    data = fields.Nested(RetentionRules)
+
+
+class RuleRows(Schema):
+    rule = String(metadata={'description': '`jobs.<base status>` or `processed_items`.'})
+    older_than = String(metadata={'description': 'UTC: the cut-off its age gives now.'})
+    rows = Integer()
+
+
+class RetentionRows(Schema):
+    success = Boolean()
+    rules = fields.List(fields.Nested(RuleRows))
+
+
+class RetentionPreview(RetentionRows):
+    dry_run = Boolean(metadata={'description': 'true'})
+    jobs_matched = Integer()
+    processed_items_matched = Integer()
+
+
+class RetentionRun(RetentionRows):
+    dry_run = Boolean(metadata={'description': 'false'})
+    jobs_deleted = Integer()
+    processed_items_deleted = Integer()
+
+
+class StuckJob(Schema):
+    job_id = Integer()
+    status = String(metadata={'description': 'As it was when found stuck.'})
+    stuck_since = String(metadata={'description': (
+        'UTC: the last heartbeat (else the start) of a processing job; when a pending one was '
+        'recorded.')})
+
+
+class StuckCutoffs(Schema):
+    processing = String(metadata={'description': 'Last alive before this: stuck.'})
+    pending = String(metadata={'description': 'Recorded before this: stuck.'})
+
+
+class Recovered(Schema):
+    success = Boolean()
+    dry_run = Boolean(metadata={'description': 'false'})
+    action = String()
+    stuck_before = fields.Nested(StuckCutoffs)
+    jobs_recovered = Integer()
+    data = fields.List(fields.Nested(StuckJob), metadata={'description': 'The jobs changed.'})
+
+
+class RecoverPreview(Schema):
+    success = Boolean()
+    dry_run = Boolean(metadata={'description': 'true'})
+    action = String()
+    stuck_before = fields.Nested(StuckCutoffs)
+    jobs_matched = Integer()
+    data = fields.List(fields.Nested(StuckJob), metadata={'description': (
+        'The jobs a run would change now.')})
+
+
 class Durations(Schema):
     avg = nullable(fields.Float, metadata={'description': 'Exact, to 3 decimals.'})
     p50 = nullable(Integer, metadata={'description': (
@@ -60,7 +148,9 @@ class Durations(Schema):
 class Stats(Schema):
     total = Integer()
     by_status = fields.Dict(keys=String(), values=Integer())
-    success_rate = nullable(fields.Float, metadata={'description': 'Successes over finished.'})
+    success_rate = nullable(fields.Float, metadata={'description': (
+        'Successes (completed, completed_no_items, agent_skipped) over jobs that ran to an '
+        'outcome (those and failed; cancelled ones are left out).')})
     duration_seconds = fields.Nested(Durations)
 
 
@@ -221,3 +311,30 @@ class OperationList(Schema):
     total = Integer()
     per_page = Integer()
     offset = Integer()
+
+
+class RetentionShown(Schema):
+    success = Boolean()
+    data = fields.Nested(RetentionRules)
+    last_run = fields.Nested(AuditRecord, allow_none=True, metadata={'description': (
+        'The last run\'s audit record; null before the first.')})
+
+
+class FlowHealth(Schema):
+    flow_id = Integer()
+    pipeline_id = Integer()
+    runs = Integer(metadata={'description': 'Jobs completed in the window with an outcome.'})
+    failures = Integer()
+    success_rate = fields.Float()
+    consecutive_failures = Integer(metadata={'description': (
+        'Failed jobs since its last success, whenever they ran.')})
+    last_success_at = nullable(String)
+    last_failure_at = nullable(String)
+    last_error = nullable(String, metadata={'description': "Its newest failure's message."})
+
+
+class FlowHealthList(Schema):
+    success = Boolean()
+    since = String(metadata={'description': 'UTC: the window starts here.'})
+    data = fields.List(fields.Nested(FlowHealth))
+    total = Integer()

@@ -52,6 +52,12 @@ def create_user(username, role, email=None):
         raise AccountError(f'a user named {username!r} or with that email already exists') from None
 
 
+def list_users():
+    """Every user, by username: (username, email, role, created_at)."""
+    return list(User.select(User.username, User.email, User.role, User.created_at)
+                .order_by(User.username).tuples())
+
+
 def find_user(username):
     """The user with this username, or an AccountError."""
     user = User.get_or_none(User.username == username)

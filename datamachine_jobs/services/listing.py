@@ -8,7 +8,8 @@ from peewee import SQL
 
 from .. import statuses
 from ..db import database, is_mysql
-from .jobs import COLUMNS, as_dicts
+from . import leases
+from .jobs import as_dicts, columns
 
 NULLABLE = frozenset(('started_at', 'completed_at'))
 # The jobs table's ordered indexes and their names (see migrations/), by their columns.
@@ -26,13 +27,17 @@ WINDOWS = {
 }
 
 
-def conditions(pipeline_id=None, flow_id=None, status=(), **windows):
+def conditions(pipeline_id=None, flow_id=None, status=(), retry_of=None, stuck=None,
+               stuck_before=None, **windows):
     """WHERE terms and their parameters for the list filters. Each status matches by the
-    base/compound rule and any of them may match; `_after` is inclusive, `_before` exclusive.
-    The column names are those of both the jobs table and its counts table."""
+    base/compound rule and any of them may match; `_after` is inclusive, `_before` exclusive;
+    `retry_of` keeps the retries of one job; `stuck` keeps the jobs stuck (or, false, not stuck)
+    at the `stuck_before` cut-offs (leases.cutoffs). Without these two, the column names are
+    those of both the jobs table and its counts table."""
     mark = database.param
     terms, params = [], []
-    for column, value in (('pipeline_id', pipeline_id), ('flow_id', flow_id)):
+    for column, value in (('pipeline_id', pipeline_id), ('flow_id', flow_id),
+                          ('retry_of', retry_of)):
         if value is not None:
             terms.append(f'{column} = {mark}')
             params.append(value)
@@ -51,6 +56,10 @@ def conditions(pipeline_id=None, flow_id=None, status=(), **windows):
         column, operator = WINDOWS[name]
         terms.append(f'{column} {operator} {mark}')
         params.append(moment)
+    if stuck is not None:
+        condition, values = leases.stuck_condition(*stuck_before)
+        terms.append(condition if stuck else f'NOT {condition}')
+        params.extend(values)
     return terms, params
 
 
@@ -86,13 +95,13 @@ def _ordering(orderby, order, table=''):
     return f'{table}{orderby} {order}, {table}job_id {order}'
 
 
-def _page_sql(terms, params, orderby, order, limit, offset=0, hint=''):
+def _page_sql(terms, params, orderby, order, limit, offset=0, hint='', edit=False):
     """(SQL, parameters) of a page as a deferred join: the page's job ids are picked from an
     index alone, then only those rows are read. Without it MariaDB reads and discards whole rows
     while it walks to the page (an offset, or a cursor's start inside a status)."""
     mark = database.param
     skip = f' OFFSET {mark}' if offset else ''
-    outer = ', '.join(f'j.{column}' for column in COLUMNS.split(', '))
+    outer = ', '.join(f'j.{column}' for column in columns(edit).split(', '))
     return (f'SELECT {outer} FROM datamachine_jobs j JOIN '
             f'(SELECT job_id FROM datamachine_jobs{hint}{_where(terms)} '
             f'ORDER BY {_ordering(orderby, order)} LIMIT {mark}{skip}) page '
@@ -100,21 +109,22 @@ def _page_sql(terms, params, orderby, order, limit, offset=0, hint=''):
             [*params, limit, *([offset] if offset else [])])
 
 
-def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, **filters):
+def page_sql(orderby='job_id', order='DESC', per_page=50, offset=0, edit=False, **filters):
     """(SQL, parameters) of one page of jobs by offset."""
     terms, params = conditions(**filters)
     return _page_sql(terms, params, orderby, order, per_page, offset,
-                     index_hint(orderby, **filters))
+                     index_hint(orderby, **filters), edit)
 
 
 def count_sql(**filters):
     """(SQL, parameters) counting the jobs that match the filters.
 
-    Without a time window the database's own counts per (pipeline, flow, status) answer it: a
-    sum over a few hundred rows, as exact as COUNT(*) and as cheap at 10M jobs as at 10k.
+    Without a time window (or `stuck`, `retry_of`) the database's own counts per (pipeline,
+    flow, status) answer it: a sum over a few hundred rows, as exact as COUNT(*) and as cheap at
+    10M jobs as at 10k.
     """
     terms, params = conditions(**filters)
-    if any(name in WINDOWS for name in filters):
+    if any(name in WINDOWS or name in ('stuck', 'retry_of') for name in filters):
         return f'SELECT COUNT(*) FROM datamachine_jobs{_where(terms)}', params
     return f'SELECT COALESCE(SUM(n), 0) FROM datamachine_job_counts{_where(terms)}', params
 
@@ -152,23 +162,39 @@ def _fetch(sql, params):
     return database.execute_sql(sql, params).fetchall()
 
 
-def keyset_page(orderby, order, limit, after, **filters):
+def keyset_page(orderby, order, limit, after, edit=False, **filters):
     """Up to `limit` rows after the cursor position `after` = (orderby value, job_id)."""
     terms, params = conditions(**filters)
     rows = []
     for extra_terms, extra_params, column in keyset_segments(orderby, order, *after):
         rows += _fetch(*_page_sql(terms + extra_terms, [*params, *extra_params], column, order,
-                                  limit - len(rows), hint=index_hint(column, **filters)))
+                                  limit - len(rows), hint=index_hint(column, **filters),
+                                  edit=edit))
         if len(rows) >= limit:
             break
     return rows
 
 
-def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, after=None, **filters):
-    """One page of jobs, the number matching the filters, and whether more follow the page."""
+def list_jobs(orderby='job_id', order='DESC', per_page=50, offset=0, after=None, edit=False,
+              **filters):
+    """One page of jobs (with the edit keys when `edit`), the number matching the filters, and
+    whether more follow the page."""
     if after is None:
-        rows = _fetch(*page_sql(orderby, order, per_page + 1, offset, **filters))
+        rows = _fetch(*page_sql(orderby, order, per_page + 1, offset, edit, **filters))
     else:
-        rows = keyset_page(orderby, order, per_page + 1, after, **filters)
+        rows = keyset_page(orderby, order, per_page + 1, after, edit, **filters)
     total = int(_fetch(*count_sql(**filters))[0][0])
-    return as_dicts(rows[:per_page]), total, len(rows) > per_page
+    return as_dicts(rows[:per_page], edit), total, len(rows) > per_page
+
+
+def walk(order='ASC', edit=False, batch=1000, **filters):
+    """Every job matching the filters, by job_id in `order`, as job objects: a keyset walk in
+    pages of `batch`, so memory stays bounded and each page costs the same at any depth."""
+    rows = _fetch(*page_sql('job_id', order, batch, 0, edit, **filters))
+    while rows:
+        jobs = as_dicts(rows, edit)
+        yield from jobs
+        if len(rows) < batch:
+            return
+        last = jobs[-1]['job_id']
+        rows = keyset_page('job_id', order, batch, (last, last), edit, **filters)

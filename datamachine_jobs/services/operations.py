@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from ..db import DATABASE_ERRORS, database, locking
+from ..db import DATABASE_ERRORS, database, locking, retried
 from ..exceptions import OperationFinished, OperationNotFound
 from ..models import AsyncOperation, utcnow
 from ..vocabulary import (
@@ -271,7 +271,10 @@ def _update_if(operation_id, was, owner, **values):
 
 
 def _update(operation_id, **values):
-    AsyncOperation.update(**values).where(AsyncOperation.id == operation_id).execute()
+    """Write to an operation's row as every writer does (db.retried): on SQLite a lone UPDATE
+    would wait in SQLite's busy handler, which seldom catches the gaps a clear's batches leave,
+    and give up after the timeout."""
+    retried(AsyncOperation.update(**values).where(AsyncOperation.id == operation_id).execute)
 
 
 def _failure_message(error):

@@ -53,7 +53,7 @@ class Tally:
         return LOWS[index], high
 
     def stats(self, maximum):
-        finished = sum(n for b, n in self.by_status.items() if b in statuses.FINAL_STATUSES)
+        finished = sum(n for b, n in self.by_status.items() if b in statuses.OUTCOMES)
         succeeded = sum(n for b, n in self.by_status.items() if b in SUCCESS)
         return {
             'total': sum(self.by_status.values()),

@@ -11,6 +11,7 @@ const INTENTS: Record<string, Intent> = {
   completed_no_items: 'stable',
   agent_skipped: 'low',
   failed: 'high',
+  cancelled: 'draft',
 };
 
 /** A job's status: a badge coloured by its base status, and the compound reason beside it. */

@@ -1,0 +1,35 @@
+"""The `datamachine-jobs` command line: migrations, users, application passwords, jobs, processed
+items, retention, the audit log, operations and demo data, acting on the configured database
+through the same services as the API."""
+import click
+from flask.cli import FlaskGroup
+
+from .. import create_app
+from ..config import ConfigError
+
+
+def register(app):
+    """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
+    from .accounts import passwords_cli, users_cli
+    from .database import db_cli
+    from .demo import demo_command, seed_command
+    from .items import items_cli
+    from .jobs import flows_cli, jobs_cli
+    from .records import audit_cli, operations_cli
+    from .retention import retention_cli
+    for command in (db_cli, users_cli, passwords_cli, jobs_cli, flows_cli, items_cli, audit_cli,
+                    operations_cli, retention_cli, seed_command, demo_command):
+        app.cli.add_command(command)
+
+
+def load_app():
+    """Build the app for a command, reporting a bad setting as one line instead of a traceback."""
+    try:
+        return create_app()
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def main():
+    """Entry point of the `datamachine-jobs` console script."""
+    FlaskGroup(create_app=load_app, help=__doc__)()
