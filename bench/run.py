@@ -309,7 +309,26 @@ def fmt(value, digits=1):
     return '-' if value is None else f'{value:,.{digits}f}'
 
 
-def write_report(name, rows, context, clears=None, memory=None):
+def export_timings(base, headers):
+    """GET /jobs/export of every job, once as NDJSON and once as CSV, by one client reading as
+    fast as it can: jobs per second."""
+    timings = []
+    for form in ('ndjson', 'csv'):
+        started, lines = time.perf_counter(), 0
+        with requests.get(f'{base}{API_PREFIX}/jobs/export?format={form}', stream=True,
+                          timeout=CLEAR_TIMEOUT,
+                          headers=dict(h.split(': ', 1) for h in headers)) as response:
+            response.raise_for_status()
+            for chunk in response.iter_content(1 << 20):
+                lines += chunk.count(b'\n')
+        seconds = time.perf_counter() - started
+        jobs = lines - (form == 'csv')  # the header row (seeded jobs have one-line messages)
+        log(f'export {form}: {jobs:,} jobs in {seconds:.1f} s')
+        timings.append({'format': form, 'jobs': jobs, 'seconds': seconds})
+    return timings
+
+
+def write_report(name, rows, context, clears=None, memory=None, exports=None):
     lines = [f'# {name}', '', f'Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {context}.']
     if rows:
         lines += ['', '| scenario | req/s | p50 ms | p99 ms | errors | framework floor req/s | '
@@ -341,6 +360,11 @@ def write_report(name, rows, context, clears=None, memory=None):
                          f" | {fmt(get['rps'])} | {fmt(get['p50'], 2)} | {fmt(get['p99'], 2)} "
                          f"| {get['errors']} | {fmt(wrote['cycles'])} | {fmt(worst, 2)} "
                          f"| {wrote['errors']} |")
+    if exports:
+        lines += ['', '## GET /jobs/export of every job, one client', '',
+                  '| format | jobs | seconds | jobs/s |', '| --- | ---: | ---: | ---: |']
+        lines += [f"| {e['format']} | {e['jobs']:,} | {e['seconds']:.2f} | "
+                  f"{fmt(e['jobs'] / e['seconds'], 0)} |" for e in exports]
     if memory:
         lines += ['', f"## Worker memory over {memory['requests']:,} requests", '',
                   '| worker | anonymous RSS before, KiB | after, KiB |', '| --- | ---: | ---: |']
@@ -373,7 +397,7 @@ def run_local(backend, size, args):
     headers = [f'Authorization: Basic {token}']
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
     # The floor app shares the config, whose boot check wants a migrated database: this one.
-    rows, memory = [], None
+    rows, memory, exports = [], None, None
     if not args.clears_only:
         with gunicorn('wsgi:app', env) as (base, master), \
                 gunicorn('bench.floor:app', env) as (floor, _):
@@ -381,6 +405,8 @@ def run_local(backend, size, args):
             paths = [(name, path.format(**values)) for name, path in SCENARIOS
                      if not args.only or args.only in name]
             rows = measure(base, headers, paths, args, floors=(floor, (url, username, password)))
+            if not args.only or args.only == 'export':
+                exports = export_timings(base, headers)
             if not (args.skip_memory or args.only):
                 log('worker memory over 100,000 requests')
                 memory = memory_over(base, master, paths[6][1], headers, args)
@@ -396,7 +422,7 @@ def run_local(backend, size, args):
     context = context_line(args, backend) + (
         ', MariaDB tuned: ' + ', '.join(f'{k}={v}' for k, v in datasets.TUNED.items())
         if args.tuned and backend == 'mysql' else '')
-    write_report(name, rows, context, clears, memory)
+    write_report(name, rows, context, clears, memory, exports)
 
 
 def run_target(args):
@@ -420,7 +446,8 @@ def main():
     parser.add_argument('--connections', type=int, default=16)
     parser.add_argument('--skip-clear', action='store_true')
     parser.add_argument('--skip-memory', action='store_true')
-    parser.add_argument('--only', help='measure only the scenarios whose name holds this text')
+    parser.add_argument('--only', help='measure only the scenarios whose name holds this text '
+                                       '(export: only the export)')
     parser.add_argument('--clears-only', action='store_true', help='only the clears')
     parser.add_argument('--tuned', action='store_true', help=(
         "MariaDB: time the clears with a 4 GiB buffer pool and innodb_flush_log_at_trx_commit=2, "

@@ -260,8 +260,9 @@ OPERATIONS = {
             'run_retention', 'Apply the retention rules now, bounded by the ids there are when '
             'it begins; dry_run previews. Audited with the rows per rule.',
             body=RetentionRunArgs, body_required=False,
-            answers={200: {'oneOf': [responses.RetentionRun, responses.RetentionPreview]}},
-            headers={200: REPLAYED}),
+            answers={200: {'oneOf': [responses.RetentionRun, responses.RetentionPreview]},
+                     202: responses.OneOperation},
+            headers={200: REPLAYED, 202: QUEUED}, links={202: OPERATION_LINKS}),
     },
     '/audit': {
         'get': Operation(
@@ -313,7 +314,7 @@ IDEMPOTENT = {('/jobs', 'post'), ('/jobs', 'delete'), ('/jobs/{job_id}', 'patch'
               ('/retention/run', 'post'),
               ('/jobs/{job_id}/processed-items', 'post'), ('/processed-items', 'delete')}
 # The routes that honour `Prefer: respond-async`.
-RESPOND_ASYNC = {('/jobs', 'delete'), ('/processed-items', 'delete')}
+RESPOND_ASYNC = {('/jobs', 'delete'), ('/processed-items', 'delete'), ('/retention/run', 'post')}
 ERROR_RESPONSES = {
     'Error': ('An error, in the one envelope.', {}),
     'NotLoggedIn': ('No credentials, or wrong ones.', {'WWW-Authenticate': {

@@ -26,9 +26,9 @@ JOBS_RECOVER_STUCK = 'jobs.recover_stuck'  # not a delete, but it ends or resets
 RETENTION_RUN = 'retention.run'
 AUDIT_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, ITEM_DELETE, JOB_DELETE, JOBS_RECOVER_STUCK,
                  RETENTION_RUN)
-# The clears that may outlive their request (`Prefer: respond-async`), and the states of such an
-# operation: waiting for its thread, deleting, and the three ends.
-OPERATION_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR)
+# The clears (and retention runs) that may outlive their request (`Prefer: respond-async`),
+# and the states of such an operation: waiting for its thread, deleting, and the three ends.
+OPERATION_ACTIONS = (JOBS_CLEAR, ITEMS_CLEAR, RETENTION_RUN)
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
     'queued', 'running', 'completed', 'failed', 'cancelled')
 OPERATION_STATES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)

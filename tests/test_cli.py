@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib.metadata import version
 
 import pytest
 from support import (
@@ -206,6 +207,10 @@ def test_console_script(tmp_path):
     assert bad.returncode != 0
     assert bad.stderr == ("Error: DATAMACHINE_DATABASE_URL: unsupported scheme 'postgres' (use "
                           "sqlite:///path/to.db or mysql://user:pass@host:3306/db)\n")
+    shown = subprocess.run([script, '--version'], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert (shown.returncode, shown.stdout) == (0, f"datamachine-jobs, version "
+                                                  f"{version('datamachine-jobs')}\n")
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import API, count_rows, insert_items, insert_job
+from support import API, count_rows, insert_items, insert_job, wait_for
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job, ProcessedItem
@@ -44,8 +44,8 @@ JOBS_RULE = ('jobs must map final statuses (completed, completed_no_items, agent
     ({'jobs': {'pending': '1d'}}, {'jobs': JOBS_RULE}),
     ({'jobs': {'failed': '1w'}}, {'jobs': JOBS_RULE}),
     ({'jobs': ['failed']}, {'jobs': JOBS_RULE}),
-    ({'jobs': {}, 'keep_per_flow': -1}, {'keep_per_flow': 'keep_per_flow must be an integer from 0 to '
-                                              '1000000.'}),
+    ({'jobs': {}, 'keep_per_flow': -1}, {
+        'keep_per_flow': 'keep_per_flow must be an integer from 0 to 1000000.'}),
     ({'jobs': {}, 'processed_items': '0d'}, {'processed_items': (
         'processed_items must be a duration such as 2h, 90m or 7d, or a number of seconds from '
         '1 to 86399913600.')}),
@@ -129,7 +129,9 @@ def test_preview_and_run_delete_exactly_what_the_rules_say(client, admin, histor
 
     shown = client.get(f'{API}/retention', headers=admin).get_json()['last_run']
     assert (shown['action'], shown['outcome']) == ('retention.run', 'completed')
-    assert shown['rows_deleted'] == {r['rule']: r['rows'] for r in expected if r['rows']}
+    assert shown['rows_deleted'] == {
+        **{r['rule']: r['rows'] for r in expected if r['rows']}, 'jobs': deleted_jobs,
+        'processed_items': 6}
     assert shown['parameters']['rules'] == STORED
     again = client.post(f'{API}/retention/run', headers=admin).get_json()
     assert again['jobs_deleted'] == 0 and again['processed_items_deleted'] == 0
@@ -191,3 +193,24 @@ def test_the_command_line_shows_previews_and_runs_retention(app, admin, client, 
     assert count_rows(Job) == before - doomed
     last = client.get(f'{API}/retention', headers=admin).get_json()['last_run']
     assert (last['via'], last['outcome']) == ('cli', 'completed')
+
+
+def test_a_run_asked_with_respond_async_is_an_operation(client, admin, history):
+    client.put(f'{API}/retention', headers=admin, json=RULES)
+    doomed = sum(map(len, history.values()))
+    before = count_rows(Job)
+    response = client.post(f'{API}/retention/run', headers={**admin,
+                                                            'Prefer': 'respond-async'})
+    assert response.status_code == 202
+    location = response.headers['Location']
+    assert location == f"{API}/operations/{response.get_json()['data']['id']}"
+    wait_for(lambda: client.get(location, headers=admin).get_json()['data']['state']
+             == 'completed', 'the retention operation to complete')
+    operation = client.get(location, headers=admin).get_json()['data']
+    assert operation['action'] == 'retention.run'
+    assert operation['rows_matched'] == {'jobs': doomed, 'processed_items': 0}
+    assert operation['result'] == {'success': True, 'dry_run': False, 'jobs_deleted': doomed,
+                                   'processed_items_deleted': 0}
+    assert count_rows(Job) == before - doomed
+    last = client.get(f'{API}/retention', headers=admin).get_json()['last_run']
+    assert last['outcome'] == 'completed' and last['rows_deleted']['jobs'] == doomed

@@ -3,11 +3,14 @@ from flask import Blueprint
 
 from ..auth import protect
 from ..config import settings
+from ..models import utcnow
 from ..schemas import retention_rules_args, retention_run_args
 from ..services import audit, retention
+from ..services.processed_items import item_bound
 from ..vocabulary import RETENTION_RUN
 from .audited import audited
 from .idempotent import idempotent
+from .operations import accepted, prefers_async
 from .params import body_params, parse
 
 bp = Blueprint('retention', __name__)
@@ -36,13 +39,17 @@ def preview_retention():
 
 
 @bp.post('/retention/run')
-@idempotent()
+@idempotent(operation=True)
 def run_retention():
-    """Apply the rules now (or, with dry_run, preview them), audited with the rows per rule."""
+    """Apply the rules now (or, with dry_run, preview them), audited with the rows per rule; with
+    Prefer: respond-async, answer 202 at once and run in the background."""
     received = body_params()
     if parse(retention_run_args, received)['dry_run']:
         return summed(retention.preview(retention.get_rules()), dry_run=True)
     rules = retention.get_rules()
+    if prefers_async():
+        return accepted(RETENTION_RUN, received, {'rules': rules, 'now': utcnow(),
+                                                  'items_bound': item_bound()})
     with audited(RETENTION_RUN, {**received, 'rules': rules}) as operation:
         done = retention.run(rules, settings().clear_batch_size, operation.progress)
     return summed(done, dry_run=False)

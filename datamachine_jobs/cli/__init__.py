@@ -1,6 +1,8 @@
 """The `datamachine-jobs` command line: migrations, users, application passwords, jobs, processed
 items, retention, the audit log, operations and demo data, acting on the configured database
 through the same services as the API."""
+from importlib.metadata import version
+
 import click
 from flask.cli import FlaskGroup
 
@@ -31,5 +33,8 @@ def load_app():
 
 
 def main():
-    """Entry point of the `datamachine-jobs` console script."""
-    FlaskGroup(create_app=load_app, help=__doc__)()
+    """Entry point of the `datamachine-jobs` console script; `--version` is the project's
+    (Flask's own option would print Python's, Flask's and Werkzeug's)."""
+    group = FlaskGroup(create_app=load_app, help=__doc__, add_version_option=False)
+    click.version_option(version('datamachine-jobs'), prog_name='datamachine-jobs')(group)
+    group()

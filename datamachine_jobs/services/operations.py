@@ -30,10 +30,11 @@ from ..vocabulary import (
     JOBS_CLEAR,
     MAX_ID,
     QUEUED,
+    RETENTION_RUN,
     RUNNING,
     TIMESTAMP_FORMAT,
 )
-from . import audit, clearing, processed_items
+from . import audit, clearing, processed_items, retention
 
 log = logging.getLogger(__name__)
 LIVE = (QUEUED, RUNNING)
@@ -63,11 +64,29 @@ def _count_items(bound, clear_type, target_id):
     return {'processed_items': processed_items.count_clear(clear_type, target_id, bound)}
 
 
+def _fixed(now, items_bound):
+    """What a retention run keeps from when it was queued, as retention.steps takes it."""
+    return {'now': datetime.strptime(now, TIMESTAMP_FORMAT), 'items_bound': items_bound}
+
+
+def _count_retention(bound, rules, now, items_bound):
+    found = retention.preview(rules, jobs_bound=bound, **_fixed(now, items_bound))
+    return {'jobs': sum(r['rows'] for r in found if r['rule'] != retention.ITEMS),
+            'processed_items': sum(r['rows'] for r in found if r['rule'] == retention.ITEMS)}
+
+
+def _run_retention(batch_size, bound, progress, proceed, rules, now, items_bound):
+    retention.run(rules, batch_size, progress, proceed, jobs_bound=bound,
+                  **_fixed(now, items_bound))
+
+
 ACTIONS = {
     JOBS_CLEAR: Action(('jobs', 'processed_items'), clearing.job_bound, _count_jobs,
                        clearing.clear_jobs),
     ITEMS_CLEAR: Action(('processed_items',), processed_items.item_bound, _count_items,
                         processed_items.clear_items),
+    RETENTION_RUN: Action(('jobs', 'processed_items'), clearing.job_bound, _count_retention,
+                          _run_retention),
 }
 
 

@@ -56,10 +56,12 @@ def set_rules(jobs, keep_per_flow=0, processed_items=None):
     return get_rules()
 
 
-def steps(rules, now=None):
-    """The rules as a run applies them now, each bounded by the ids there are now."""
+def steps(rules, now=None, jobs_bound=None, items_bound=None):
+    """The rules as a run applies them at `now` (a naive UTC datetime; by default now), each
+    bounded by the ids given, or by those there are now."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    jobs_bound, items_bound = job_bound(), item_bound()
+    jobs_bound = job_bound() if jobs_bound is None else jobs_bound
+    items_bound = item_bound() if items_bound is None else items_bound
     kept = _kept_from(rules[KEEP_PER_FLOW], jobs_bound)
     found = []
     for status, seconds in rules['jobs'].items():
@@ -76,18 +78,21 @@ def steps(rules, now=None):
     return found
 
 
-def preview(rules):
-    """What a run would delete now: [{rule, older_than, rows}], exact."""
+def preview(rules, **fixed):
+    """What a run would delete now (or at the `steps` arguments given): [{rule, older_than,
+    rows}], exact."""
     return [{'rule': step.rule, 'older_than': step.older_than, 'rows': step.rows.count()}
-            for step in steps(rules)]
+            for step in steps(rules, **fixed)]
 
 
-def run(rules, batch_size, progress, proceed=None):
-    """Apply the rules in turn, telling `progress(**{rule: rows})` what each batch deleted, inside
-    the batch's transaction (the audit record counts per rule); return [{rule, older_than,
-    rows}]. Jobs go without their processed items: those have their own rule."""
+def run(rules, batch_size, progress, proceed=None, **fixed):
+    """Apply the rules in turn, telling `progress(**{rule: rows, table: rows})` what each batch
+    deleted, inside the batch's transaction (the audit record counts per rule and per table);
+    return [{rule, older_than, rows}]. `fixed` holds what a resumed run keeps of the first one
+    (steps' now and bounds). Jobs go without their processed items: those have their own rule."""
     return [{'rule': step.rule, 'older_than': step.older_than,
-             'rows': _apply(step, batch_size, progress, proceed)} for step in steps(rules)]
+             'rows': _apply(step, batch_size, progress, proceed)}
+            for step in steps(rules, **fixed)]
 
 
 def _apply(step, batch_size, progress, proceed):
@@ -96,7 +101,7 @@ def _apply(step, batch_size, progress, proceed):
 
     def counted(**rows):
         deleted[0] += rows[step.table]
-        progress(**{step.rule: rows[step.table]})
+        progress(**{step.rule: rows[step.table], step.table: rows[step.table]})
 
     if step.table == 'jobs':
         delete_in_batches(step.rows, Job.job_id, batch_size,
