@@ -319,3 +319,18 @@ def test_users_list_and_version(cli, app):
     listing = cli('users', 'list').splitlines()
     assert listing[0] == 'username\temail\trole\tcreated_at'
     assert listing[1].startswith('ops\tops@example.com\teditor\t')
+
+
+def test_the_entry_point_in_process(monkeypatch, capsys):
+    from datamachine_jobs import cli
+    monkeypatch.setattr(sys, 'argv', ['datamachine-jobs', '--version'])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"datamachine-jobs, version {version('datamachine-jobs')}\n"
+    monkeypatch.setenv('DATAMACHINE_CLEAR_BATCH_SIZE', 'abc')
+    monkeypatch.setattr(sys, 'argv', ['datamachine-jobs', 'users', 'list'])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 1
+    assert 'DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer' in capsys.readouterr().err
