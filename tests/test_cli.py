@@ -286,6 +286,8 @@ def test_every_job_capability_has_its_command(cli, client, admin):
 
     summary = json.loads(cli('jobs', 'summary', '--flow-id', '7'))
     assert summary == client.get(f'{API}/jobs/summary?flow_id=7', headers=admin).get_json()['data']
+    stuck_summary = json.loads(cli('jobs', 'summary', '--stuck', '--group-by', 'flow_id'))
+    assert stuck_summary['total'] == 1 and stuck_summary['groups'][0]['flow_id'] == 7
     retry = json.loads(cli('jobs', 'retry', str(failed)))
     assert retry['retry_of'] == failed and retry['status'] == 'pending'
     assert 'Only a finished job is retried' in cli('jobs', 'retry', str(stuck), exit_code=1)

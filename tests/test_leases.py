@@ -1,12 +1,16 @@
 """Leases on claimed jobs: a claim records who holds the job, heartbeats renew it, jobs whose
 runner went silent are listed as stuck and recovered (failed or requeued), and a runner that keeps
 heartbeating never loses its job, even to a recovery racing its heartbeat."""
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import API, basic, change_settings, create_account, insert_job, scrape, wait_for
+from werkzeug.serving import make_server
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job
@@ -250,39 +254,78 @@ def test_recover_stuck_requeues_processing_jobs_with_one_more_attempt(client, ad
     assert scoped['jobs_recovered'] == 0
 
 
-def test_a_silent_runner_is_recovered_and_a_heartbeating_one_never(client, admin, app,
-                                                                   monkeypatch):
-    """Two runners claim; one stops (as if killed), the other heartbeats until it finishes."""
+RUNNER = """
+import sys
+from datamachine_jobs.client import JobsClient
+base, password, job_id, label = sys.argv[1:]
+with JobsClient(base, 'runner', password) as client:
+    with client.running(int(job_id), label, interval=0.2):
+        print('claimed', flush=True)
+        sys.stdin.readline()  # work until told to finish
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_runner_is_recovered_and_a_heartbeating_one_never(app, monkeypatch):
+    """Two runner processes claim a job each through JobsClient.running; one is killed with
+    SIGKILL, the other goes on heartbeating until it finishes."""
     change_settings(monkeypatch, app, stuck_timeout=3)
-    silent, alive = new_job(client, admin), new_job(client, admin)
-    assert claim(client, admin, silent, runner='killed').status_code == 200
-    assert claim(client, admin, alive, runner='steady').status_code == 200
-    stop, answers = threading.Event(), []
-
-    def keep_alive():
-        runner = app.test_client()
-        while not stop.wait(0.2):
-            answers.append(runner.post(f'{API}/jobs/{alive}/heartbeat', headers=admin,
-                                       json={'runner': 'steady'}).status_code)
-
-    heartbeats = threading.Thread(target=keep_alive)
-    heartbeats.start()
+    password = create_account(app, 'runner', 'administrator')
+    admin = basic('runner', password)
+    client = app.test_client()
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    runners = {}
     try:
+        for label in ('killed', 'steady'):
+            job_id = new_job(client, admin)
+            runners[label] = job_id, subprocess.Popen(
+                [sys.executable, '-c', RUNNER, f'http://127.0.0.1:{server.server_port}',
+                 password, str(job_id), label],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert runners[label][1].stdout.readline() == 'claimed\n'
+        (killed, killed_runner), (steady, steady_runner) = runners['killed'], runners['steady']
+        killed_runner.send_signal(signal.SIGKILL)
+        killed_runner.wait(timeout=10)
+
         def stuck_ids():
             return [j['job_id'] for j in client.get(f'{API}/jobs?stuck=true',
                                                     headers=admin).get_json()['data']]
-        wait_for(lambda: stuck_ids() == [silent], 'the silent runner to be stuck', seconds=15)
-        time.sleep(1)  # a further heartbeat interval or five, still not stuck
+        wait_for(lambda: stuck_ids() == [killed], 'the killed runner to be stuck', seconds=15)
+        time.sleep(1)  # five more heartbeat intervals: the steady runner is still not stuck
         recovered = client.post(f'{API}/jobs/recover-stuck', headers=admin,
                                 json={'action': 'fail'}).get_json()
+        assert [j['job_id'] for j in recovered['data']] == [killed]
+        assert edit_view(client, admin, killed)['status'] == 'failed - stuck'
+        assert edit_view(client, admin, steady)['status'] == 'processing'
+        steady_runner.communicate('finish\n', timeout=30)
+        assert steady_runner.returncode == 0
+        assert edit_view(client, admin, steady)['status'] == 'completed'
     finally:
-        stop.set()
-        heartbeats.join()
-    assert [j['job_id'] for j in recovered['data']] == [silent]
-    assert answers and set(answers) == {200}
-    assert edit_view(client, admin, alive)['status'] == 'processing'
-    done = client.patch(f'{API}/jobs/{alive}', headers=admin, json={'status': 'completed'})
-    assert done.status_code == 200
+        for _, runner in runners.values():
+            runner.kill()
+            runner.wait()
+            runner.stdin.close()
+            runner.stdout.close()
+        server.shutdown()
+        serving.join()
+
+
+def test_the_summary_counts_stuck_jobs(client, admin, stuck_jobs):
+    """`stuck` filters the summary as it does the list, per group too."""
+    insert_job('processing', flow_id=2, started_at=ago(hours=9))
+    response = client.get(f'{API}/jobs/summary?stuck=true&group_by=flow_id', headers=admin)
+    assert response.status_code == 200
+    data = response.get_json()['data']
+    assert data['total'] == 4
+    assert (data['by_status']['pending'], data['by_status']['processing']) == (1, 3)
+    assert [(g['flow_id'], g['total']) for g in data['groups']] == [(1, 3), (2, 1)]
+    others = client.get(f'{API}/jobs/summary?stuck=false', headers=admin).get_json()['data']
+    assert others['total'] == 4 and others['by_status']['failed'] == 1
+    scoped = client.get(f'{API}/jobs/summary?stuck=true&flow_id=2&status=pending',
+                        headers=admin).get_json()['data']
+    assert scoped['total'] == 0
 
 
 def test_recover_stuck_racing_heartbeats_touches_only_what_was_still_stuck(client, admin, app):

@@ -78,7 +78,9 @@ def list_jobs():
 @bp.get('/jobs/summary')
 def summarize_jobs():
     """Counts by base status, success rate and durations of the matching jobs (per group)."""
-    return {'success': True, 'data': summary.summarize(**parse(summary_args, request.args))}
+    filters = parse(summary_args, request.args)
+    return {'success': True, 'data': summary.summarize(
+        **filters, **leases.stuck_filter(filters, settings()))}
 
 
 @bp.get('/jobs/<int:job_id>')

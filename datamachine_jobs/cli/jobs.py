@@ -32,11 +32,8 @@ ROW_FILTERS = tuple(RowFilterArgs().fields)
 FORMATS = ('table', 'json', 'ndjson', 'csv', 'ids', 'count')
 
 
-def filter_options(command=None, rows=True):
-    """The list filters as options: those of every job query, and with `rows` those that only
-    the job rows answer (retries, stuck). Used bare or with arguments."""
-    if command is None:
-        return functools.partial(filter_options, rows=rows)
+def filter_options(command):
+    """The list filters as options (those of GET /jobs but its paging and ordering)."""
     options = [
         click.option('--status', help='Statuses, comma-separated: a base status matches its '
                                       'compound forms, a compound one matches exactly.'),
@@ -44,11 +41,10 @@ def filter_options(command=None, rows=True):
         click.option('--started-after', 'started_after', help='Inclusive; UTC or ISO 8601.'),
         click.option('--started-before', 'started_before', help='Exclusive.'),
         click.option('--completed-after', 'completed_after', help='Inclusive.'),
-        click.option('--completed-before', 'completed_before', help='Exclusive.')]
-    if rows:
-        options += [click.option('--retry-of', 'retry_of', help='Only the retries of this job.'),
-                    click.option('--stuck/--not-stuck', default=None,
-                                 help='Only the stuck jobs, or only the others.')]
+        click.option('--completed-before', 'completed_before', help='Exclusive.'),
+        click.option('--retry-of', 'retry_of', help='Only the retries of this job.'),
+        click.option('--stuck/--not-stuck', default=None,
+                     help='Only the stuck jobs, or only the others.')]
     return functools.reduce(lambda wrapped, option: option(wrapped), reversed(options), command)
 
 
@@ -127,12 +123,14 @@ def jobs_show(job_id, context):
 
 
 @jobs_cli.command('summary')
-@filter_options(rows=False)
+@filter_options
 @click.option('--group-by', 'group_by', type=click.Choice(('flow_id', 'pipeline_id')))
 @with_database()
 def jobs_summary(**options):
     """Print the summary of GET /jobs/summary as JSON."""
-    echo_json(summary.summarize(**load(summary_args, options)), indent=True)
+    filters = load(summary_args, options)
+    echo_json(summary.summarize(**filters, **leases.stuck_filter(filters, settings())),
+              indent=True)
 
 
 @jobs_cli.command('retry')

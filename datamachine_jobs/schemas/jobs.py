@@ -73,8 +73,7 @@ class JobFilterArgs(ArgsSchema):
 
 
 class RowFilterArgs(JobFilterArgs):
-    """The filters of the routes that read job rows (the list, the export), beyond those the
-    rollups can answer."""
+    """The filters beyond those the rollups can answer: a summary given one reads job rows."""
 
     retry_of = id_field('retry_of', metadata={'description': 'Only the retries of this job.'})
     stuck = FlexibleBoolean(metadata={'description': (
@@ -130,7 +129,7 @@ class JobArgs(ArgsSchema):
     context = context_field()
 
 
-class SummaryArgs(JobFilterArgs):
+class SummaryArgs(RowFilterArgs):
     """Query arguments of GET /jobs/summary."""
 
     group_by = fields.String(validate=validate.OneOf(

@@ -4,8 +4,8 @@ The numbers come from the rollups (migration 0011) wherever their cells answer t
 without a time window from the all-time cells (per flow when scoped or grouped), and for a
 window on one time column (without a flow, pipeline or group) from its day and hour cells, the
 partial hours at its edges read from the jobs through the time column's index. Anything else
-(a compound status, windows on both time columns, a window with a scope or a group) reads the
-matching jobs. Either way the counts, the success rate, `avg` and `max` are exact; p50 and p95
+(a compound status, windows on both time columns, a window with a scope or a group, `stuck` or
+`retry_of`) reads the matching jobs. Either way the counts, the success rate, `avg` and `max` are exact; p50 and p95
 are the value of the duration bucket the nearest rank falls in: within 1% of the exact
 duration, and exact below 100 seconds.
 """
@@ -126,7 +126,7 @@ def _plan(group_by, filters):
     """How the rollups answer these filters: (filters left for the cells, {'cells': [(tier,
     first bucket, end bucket)], 'rows': [windows read from the jobs]}), or None if they cannot."""
     status = filters.get('status', ())
-    if any(statuses.is_compound(s) for s in status):
+    if any(statuses.is_compound(s) for s in status) or 'stuck' in filters or 'retry_of' in filters:
         return None
     windows = {name: moment for name, moment in filters.items() if name in WINDOWS}
     columns = {WINDOWS[name][0] for name in windows}
