@@ -5,9 +5,9 @@ without a time window from the all-time cells (per flow when scoped or grouped),
 window on one time column (without a flow, pipeline or group) from its day and hour cells, the
 partial hours at its edges read from the jobs through the time column's index. Anything else
 (a compound status, windows on both time columns, a window with a scope or a group, `stuck` or
-`retry_of`) reads the matching jobs. Either way the counts, the success rate, `avg` and `max` are exact; p50 and p95
-are the value of the duration bucket the nearest rank falls in: within 1% of the exact
-duration, and exact below 100 seconds.
+`retry_of`) reads the matching jobs. Either way the counts, the success rate, `avg` and `max`
+are exact; p50 and p95 are the value of the duration bucket the nearest rank falls in: within
+1% of the exact duration, and exact below 100 seconds.
 """
 import math
 from datetime import datetime, timedelta
