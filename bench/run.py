@@ -50,6 +50,8 @@ SCENARIOS = [
     ('summary of a pipeline by flow', '/jobs/summary?pipeline_id=5&group_by=flow_id'),
     ('summary of 24 hours', '/jobs/summary?completed_after={day_ago}'),
     ('summary of 30 days', '/jobs/summary?started_after={month_ago}'),
+    ('flows health (24 hours)', '/flows/health'),
+    ('flows health, problems of a pipeline', '/flows/health?pipeline_id=5&problems=true'),
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}

@@ -64,6 +64,27 @@ def connect_url(url):
                      '(use sqlite:///path/to.db or mysql://user:pass@host:3306/db)')
 
 
+def sqlite_path(url):
+    """The file an SQLite URL names, or None (MariaDB, or SQLite in memory)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ('sqlite', 'sqlite+pool') or parsed.path in ('', '/', '/:memory:'):
+        return None
+    return parsed.path[1:]
+
+
+def describe(url):
+    """The database a URL names, fit for a message: an SQLite file's path, or the URL with its
+    password masked."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f'SQLite file {path}'
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rpartition('@')[2]
+    return parsed._replace(netloc=f'{parsed.username}:***@{host}').geturl()
+
+
 def bind(url):
     """Point the shared proxy at the database named by `url`; return that database."""
     target = connect_url(url)

@@ -9,6 +9,7 @@ from importlib.metadata import version
 import pytest
 from support import (
     API,
+    MYSQL_URL,
     SECRET,
     basic,
     close_pool,
@@ -20,6 +21,7 @@ from support import (
 )
 
 from datamachine_jobs import db
+from datamachine_jobs.config import instance_database_url
 from datamachine_jobs.models import AppPassword, Job, ProcessedItem, User
 
 PASSWORD_LINE = re.compile(r'^([A-Za-z0-9]{4} ){5}[A-Za-z0-9]{4}$')
@@ -31,6 +33,15 @@ ALL_APPLIED = ('applied 0001_initial\napplied 0002_processed_item_source_type\n'
                'applied 0008_auth_failures\napplied 0009_sessions\n'
                'applied 0010_operations\napplied 0011_job_rollups\napplied 0012_job_leases\n'
                'applied 0013_retention\n')
+
+# What a command other than `db upgrade` says on a database that has no schema yet: an SQLite
+# file is not there (and is not made), a MariaDB database is there but empty.
+NOT_YET = {
+    'sqlite': lambda url: (f'no database at {db.sqlite_path(url)} (DATAMACHINE_DATABASE_URL): '
+                           'check the setting, or create it with `datamachine-jobs db upgrade`.'),
+    'mysql': lambda url: (f'the schema of {url} is not current: run `datamachine-jobs db '
+                          'upgrade`'),
+}
 
 
 @pytest.fixture
@@ -143,7 +154,7 @@ def test_db_upgrade_is_idempotent_and_required(backend, tmp_path):
         runner = app.test_cli_runner()
         refused = runner.invoke(args=['users', 'create', 'x', '--role', 'editor'])
         assert refused.exit_code == 1
-        assert 'run `datamachine-jobs db upgrade`' in refused.output
+        assert refused.output == f'Error: {NOT_YET[backend](url)}\n'
         assert runner.invoke(args=['db', 'upgrade']).output == ALL_APPLIED
         assert runner.invoke(args=['db', 'upgrade']).output == (
             'The database schema is up to date.\n')
@@ -163,7 +174,10 @@ def test_db_status_and_downgrade(backend, tmp_path):
             assert result.exit_code == exit_code, result.output
             return result.output
 
-        assert run('status', exit_code=1) == ALL_APPLIED.replace('applied', 'pending')
+        if backend == 'mysql':
+            assert run('status', exit_code=1) == ALL_APPLIED.replace('applied', 'pending')
+        else:
+            assert run('status', exit_code=1) == f'Error: {NOT_YET[backend](url)}\n'
         run('upgrade')
         assert run('status') == ALL_APPLIED
 
@@ -336,3 +350,80 @@ def test_the_entry_point_in_process(monkeypatch, capsys):
         cli.main()
     assert done.value.code == 1
     assert 'DATAMACHINE_CLEAR_BATCH_SIZE must be a positive integer' in capsys.readouterr().err
+
+
+def test_no_command_but_db_upgrade_creates_a_database(tmp_path):
+    """Without DATAMACHINE_DATABASE_URL the default file is named, with how to point the command
+    at the service's database; nothing is created on the way."""
+    default = instance_database_url(str(tmp_path / 'instance'))
+    app = make_app(default)
+    app.instance_path = str(tmp_path / 'instance')
+    try:
+        refused = app.test_cli_runner().invoke(args=['jobs', 'list'])
+        assert (refused.exit_code, refused.output) == (1, (
+            f'Error: no database at {tmp_path}/instance/datamachine.db: DATAMACHINE_DATABASE_URL '
+            "is not set, so this is the default SQLite file. Point DATAMACHINE_DATABASE_URL at "
+            "the service's database (for example: set -a; . /etc/datamachine-jobs.env; set +a), "
+            'or create this one with `datamachine-jobs db upgrade`.\n'))
+        assert os.listdir(tmp_path / 'instance') == []
+        assert app.test_cli_runner().invoke(args=['db', 'upgrade']).output == ALL_APPLIED
+        assert 'datamachine.db' in os.listdir(tmp_path / 'instance')
+    finally:
+        close_pool(app)
+
+
+def test_a_database_that_fails_is_named_with_its_password_masked(backend, tmp_path):
+    if backend == 'sqlite':
+        url = f'sqlite:///{tmp_path}/jobs.db'
+        with open(tmp_path / 'jobs.db', 'w') as fh:
+            fh.write('not a database, but long enough to be read as one' * 100)
+        expected = re.escape(f'Error: database error on SQLite file {tmp_path}/jobs.db: file is '
+                             'not a database\n')
+    else:
+        url = MYSQL_URL.replace('root@', 'root:s3cret@')
+        expected = re.escape('Error: database error on ' + url.replace(':s3cret@', ':***@')
+                             + ': (1045, "Access denied for user ') + r"'root'@'[^']+'" + (
+            re.escape(' (using password: YES)")\n'))
+    app = make_app(url)
+    try:
+        failed = app.test_cli_runner().invoke(args=['jobs', 'list'])
+        assert failed.exit_code == 1 and re.fullmatch(expected, failed.output), failed.output
+        assert 's3cret' not in failed.output
+    finally:
+        close_pool(app)
+
+
+@pytest.mark.slow
+def test_permission_problems_are_one_line(tmp_path):
+    """Run as a user who may not read the database file: as root, without the capabilities that
+    override file permissions, on a file that is nobody's; otherwise on a file made unreadable."""
+    url = f'sqlite:///{tmp_path}/jobs.db'
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': SECRET}
+    script = os.path.join(os.path.dirname(sys.executable), 'datamachine-jobs')
+    assert subprocess.run([script, 'db', 'upgrade'], env=env, capture_output=True,
+                          timeout=60).returncode == 0
+    os.chmod(tmp_path / 'jobs.db', 0o600)
+    command = [script, 'jobs', 'list']
+    if os.geteuid() == 0:
+        os.chown(tmp_path / 'jobs.db', 65534, 65534)
+        command = ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', *command]
+    else:
+        os.chmod(tmp_path / 'jobs.db', 0)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (1, '', (
+        f'Error: permission denied on SQLite file {tmp_path}/jobs.db (or its folder): run the '
+        'command as the user the service runs as, with its settings.\n'))
+
+
+def test_help_lists_only_the_projects_commands_and_options(monkeypatch, capsys):
+    from datamachine_jobs import cli
+    monkeypatch.setattr(sys, 'argv', ['datamachine-jobs', '--help'])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 0
+    options, commands = capsys.readouterr().out.split('Options:\n')[1].split('Commands:\n')
+    assert [line.split()[0] for line in options.splitlines() if line.strip()] == [
+        '--version', '--help']
+    assert [line.split()[0] for line in commands.splitlines()] == [
+        'app-passwords', 'audit', 'db', 'demo', 'flows', 'jobs', 'operations', 'processed-items',
+        'retention', 'seed', 'users']

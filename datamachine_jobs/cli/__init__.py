@@ -9,6 +9,8 @@ from flask.cli import FlaskGroup
 from .. import create_app
 from ..config import ConfigError
 
+FLASK_OPTIONS = ('app', 'debug', 'env_file')
+
 
 def register(app):
     """Attach the commands to the app, where `flask` and the tests' CLI runner find them."""
@@ -25,16 +27,24 @@ def register(app):
 
 
 def load_app():
-    """Build the app for a command, reporting a bad setting as one line instead of a traceback."""
+    """Build the app for a command, reporting a bad setting, or a file this user may not read or
+    write (the instance folder, its secret), as one line instead of a traceback."""
     try:
         return create_app()
     except ConfigError as err:
         raise click.ClickException(str(err)) from None
+    except PermissionError as err:
+        raise click.ClickException(f'{err.strerror}: {err.filename} (run as the user the service '
+                                   'runs as, with its settings)') from None
 
 
 def main():
-    """Entry point of the `datamachine-jobs` console script; `--version` is the project's
-    (Flask's own option would print Python's, Flask's and Werkzeug's)."""
-    group = FlaskGroup(create_app=load_app, help=__doc__, add_version_option=False)
+    """Entry point of the `datamachine-jobs` console script: only its own commands and options
+    (not Flask's run, shell and routes, nor its --app, --debug and --env-file: the settings come
+    from the environment alone), and `--version` is the project's (Flask's own option would print
+    Python's, Flask's and Werkzeug's)."""
+    group = FlaskGroup(create_app=load_app, help=__doc__, add_version_option=False,
+                       add_default_commands=False, load_dotenv=False, set_debug_flag=False)
+    group.params = [param for param in group.params if param.name not in FLASK_OPTIONS]
     click.version_option(version('datamachine-jobs'), prog_name='datamachine-jobs')(group)
     group()

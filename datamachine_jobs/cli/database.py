@@ -10,9 +10,10 @@ db_cli = AppGroup('db', help='Manage the database schema.')
 
 
 @db_cli.command('upgrade')
-@with_database(check_migrations=False)
+@with_database(check_migrations=False, creates=True)
 def db_upgrade():
-    """Apply pending migrations (safe to repeat)."""
+    """Apply pending migrations (safe to repeat); an SQLite file that does not exist yet is
+    created."""
     applied = db.migration_runner().up()
     for name in applied:
         click.echo(f'applied {name}')
