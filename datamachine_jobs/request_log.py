@@ -34,14 +34,26 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class WithoutAccessLines(logging.Filter):
+    """Drops the development server's access lines (`127.0.0.1 - - [date] "GET / HTTP/1.1" 200
+    -`): the request log already has one line per request. Its errors and banner stay."""
+
+    ACCESS = re.compile(r'\S+ - - \[[^]]*\] "')
+
+    def filter(self, record):
+        return not (record.levelno == logging.INFO and self.ACCESS.match(record.getMessage()))
+
+
 def configure_logging():
-    """Send the service's logs to stderr as JSON lines, once per process."""
+    """Send the service's logs to stderr as JSON lines, once per process, and keep the
+    development server from logging each request a second time."""
     logger = logging.getLogger('datamachine_jobs')
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonLines())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logging.getLogger('werkzeug').addFilter(WithoutAccessLines())
 
 
 def init_app(app):

@@ -99,6 +99,30 @@ def test_gunicorn_and_dev_server_agree(app, serve):
         assert session.get(dev + '/jobs?status=failed', auth=auth).json()['total'] == 0
 
 
+def test_the_dev_server_logs_each_request_once(database_url, app, tmp_path):
+    """One JSON line per request, none of werkzeug's access lines."""
+    listener = Listener()
+    env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
+           'DATAMACHINE_SECRET_KEY': SECRET, 'WERKZEUG_RUN_MAIN': 'true',
+           'WERKZEUG_SERVER_FD': str(listener.fd)}
+    with open(tmp_path / 'dev.log', 'w') as log:
+        process = spawn([sys.executable, '-m', 'flask', '--app', 'app', 'run'], [listener],
+                        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f'http://127.0.0.1:{listener.port}'
+    try:
+        wait_until_up(base + '/healthz', process)
+        for path in ('/healthz', f'{API}/jobs', f'{API}/nope'):
+            requests.get(base + path, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = (tmp_path / 'dev.log').read_text().splitlines()
+    for path in (f'{API}/jobs', f'{API}/nope'):
+        logged = [line for line in lines if path + ' ' in line or f'"{path}"' in line]
+        assert len(logged) == 1 and logged[0].startswith('{'), lines
+    assert not [line for line in lines if ' - - [' in line], lines
+
+
 RUNNERS = 8
 
 
