@@ -8,6 +8,18 @@ from .vocabulary import API_PREFIX
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class Service(Flask):
+    """Flask, answering OPTIONS with JSON (the route's methods and arguments) where Flask's
+    default is an empty text/html page."""
+
+    def make_default_options_response(self):
+        from . import cors
+        default = super().make_default_options_response()
+        response = self.json.response(cors.options_answer(default.allow))
+        response.headers['Allow'] = default.headers['Allow']
+        return response
+
+
 def create_app(overrides=None):
     """Build the WSGI app: settings, database binding, errors, auth and routes.
 
@@ -17,7 +29,7 @@ def create_app(overrides=None):
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import cli, db, request_log
+    from . import cli, cors, db, request_log
     from .api import ids
     from .api.audit import bp as audit_bp
     from .api.dashboard import bp as dashboard_bp
@@ -36,7 +48,7 @@ def create_app(overrides=None):
     from .jsonio import OrjsonProvider
     from .services.throttle import FailureThrottle
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Service(__name__, instance_relative_config=True)
     overrides = dict(overrides or {})
     known = {f.name for f in dataclasses.fields(Config)}
     config = dataclasses.replace(
@@ -56,6 +68,7 @@ def create_app(overrides=None):
     db.init_app(app, config.database_url)
     register_error_handlers(app)
     request_log.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(jobs_bp, url_prefix=API_PREFIX)
     app.register_blueprint(leases_bp, url_prefix=API_PREFIX)
     app.register_blueprint(processed_items_bp, url_prefix=API_PREFIX)

@@ -6,10 +6,13 @@ import dataclasses
 import functools
 import hashlib
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+
+ORIGIN = re.compile(r'https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?')
 
 
 class ConfigError(ValueError):
@@ -47,6 +50,9 @@ class Config:
     # which a processing job counts as stuck; and seconds after which a pending one does.
     stuck_timeout: int = 7200
     stuck_pending_timeout: int = 86400
+    # Origins whose pages may call the API from a browser (scheme://host[:port]; `*` for any,
+    # without credentials). Empty: none.
+    cors_origins: tuple = ()
 
     def resolved(self, instance_path):
         """These settings with the instance-folder defaults filled in (database file, secret)."""
@@ -93,6 +99,7 @@ class Config:
             stuck_timeout=_int_setting(environ, 'DATAMACHINE_STUCK_TIMEOUT', 7200),
             stuck_pending_timeout=_int_setting(environ, 'DATAMACHINE_STUCK_PENDING_TIMEOUT',
                                                86400),
+            cors_origins=_origins(environ.get('DATAMACHINE_CORS_ORIGINS', '')),
         )
 
 
@@ -104,6 +111,16 @@ def _int_setting(environ, name, default, maximum=None, minimum=1):
         limit = f' up to {maximum}' if maximum else ''
         raise ConfigError(f'{name} must be {kind}{limit}, got {raw!r}')
     return int(raw)
+
+
+def _origins(raw):
+    """The origins of DATAMACHINE_CORS_ORIGINS (comma- or space-separated), each checked."""
+    origins = tuple(part for part in re.split(r'[\s,]+', raw) if part)
+    for origin in origins:
+        if origin != '*' and not ORIGIN.fullmatch(origin):
+            raise ConfigError(f'DATAMACHINE_CORS_ORIGINS: {origin!r} is not an origin (use '
+                              'scheme://host or scheme://host:port, no path; or *)')
+    return origins
 
 
 def instance_database_url(instance_path):

@@ -21,7 +21,7 @@ LAYERS = (
     {'models'},
     {'schemas', 'services'},
     {'errors', 'metrics', 'auth', 'request_log', 'openapi'},
-    {'api', 'cli', 'startup'},
+    {'api', 'cli', 'startup', 'cors'},
 )
 SIBLINGS_APART = {'schemas', 'services'}
 # The console script builds the app it runs in, so it alone reaches the root's create_app.
