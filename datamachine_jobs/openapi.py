@@ -402,7 +402,8 @@ def build():
         title='datamachine-jobs', version=version('datamachine-jobs'), openapi_version='3.1.0',
         plugins=[plugin], servers=[{'url': API_PREFIX}],
         security=[{'basicAuth': []}, {'sessionCookie': [], 'nonce': []}],
-        info={'description': 'Monitor and clean up workflow executions (jobs). The jobs, '
+        info={'license': {'name': 'GPL-2.0-or-later', 'identifier': 'GPL-2.0-or-later'},
+              'description': 'Monitor and clean up workflow executions (jobs). The jobs, '
                              'processed-items, audit and operations routes need an '
                              'administrator: HTTP '
                              'Basic auth with an application password, or the dashboard\'s '
@@ -438,4 +439,20 @@ def build():
         'security': [],
         'responses': {'200': {'description': 'The OpenAPI document.', 'content': {
             'application/json': {'schema': {'type': 'object'}}}}}}})
-    return spec.to_dict()
+    document = spec.to_dict()
+    _require_present_keys(document['components']['schemas'])
+    return document
+
+
+def _require_present_keys(components):
+    """List as required every key of an answer but those its schema says only some answers
+    give, so that generated clients type them as always there."""
+    pending = [responses.Answer]
+    while pending:
+        schema = pending.pop()
+        pending.extend(schema.__subclasses__())
+        component = components.get(schema.__name__)
+        present = [name for name in (component or {}).get('properties', ())
+                   if name not in schema.SOMETIMES]
+        if present:
+            component['required'] = present

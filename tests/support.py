@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pymysql
 import requests
+from documented import DocumentedClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from datamachine_jobs import create_app, db
@@ -52,8 +53,11 @@ def fresh_database_url(backend, directory):
 
 
 def make_app(url, **overrides):
-    """An app on `url` with the test secret."""
-    return create_app({'database_url': url, 'secret_key': SECRET, 'TESTING': True, **overrides})
+    """An app on `url` with the test secret, whose test clients check every answer against the
+    OpenAPI document."""
+    app = create_app({'database_url': url, 'secret_key': SECRET, 'TESTING': True, **overrides})
+    app.test_client_class = DocumentedClient
+    return app
 
 
 def settings_of(app):

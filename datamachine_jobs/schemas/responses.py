@@ -1,4 +1,8 @@
-"""The shapes of the answers, for the OpenAPI document (views build the answers themselves)."""
+"""The shapes of the answers, for the OpenAPI document (views build the answers themselves).
+
+Every key of an answer is in every such answer (null where nullable) but those its schema names
+in SOMETIMES: the document lists the others as required, and the suite checks every answer it
+gets against the document (tests/conftest.py)."""
 from marshmallow import Schema, fields
 
 Integer, String, Boolean = fields.Integer, fields.String, fields.Boolean
@@ -8,7 +12,28 @@ def nullable(field_class, **kwargs):
     return field_class(allow_none=True, **kwargs)
 
 
-class Job(Schema):
+class Always(fields.Boolean):
+    """A boolean that has one value in this answer: what tells it from the route's other
+    answers (a dry run's `dry_run: true`)."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = value
+
+    def json_schema(self):
+        return {'const': self.value}
+
+
+class Answer(Schema):
+    SOMETIMES = ()  # keys that some answers of this shape leave out
+
+
+class Job(Answer):
+    """Seven keys by default; `context=edit` adds the others, `_fields` keeps only those named."""
+
+    SOMETIMES = ('job_id', 'flow_id', 'pipeline_id', 'status', 'started_at', 'completed_at',
+                 'error_message', 'created_at', 'claimed_by', 'runner', 'heartbeat_at',
+                 'attempts', 'retry_of')
     job_id = Integer()
     flow_id = Integer()
     pipeline_id = Integer()
@@ -30,8 +55,8 @@ class Job(Schema):
         'With context=edit. The job this one retries.')})
 
 
-class JobList(Schema):
-    success = Boolean()
+class JobList(Answer):
+    success = Always(True)
     data = fields.List(fields.Nested(Job))
     total = Integer(metadata={'description': 'Jobs matching the filters.'})
     per_page = Integer()
@@ -40,35 +65,35 @@ class JobList(Schema):
                                                             'page; null on the last page.'})
 
 
-class OneJob(Schema):
-    success = Boolean()
+class OneJob(Answer):
+    success = Always(True)
     data = fields.Nested(Job)
 
 
-class Cleared(Schema):
-    success = Boolean()
+class Cleared(Answer):
+    success = Always(True)
     message = String()
     jobs_deleted = Integer()
     processed_items_cleaned = Integer()
 
 
-class ClearPreview(Schema):
-    success = Boolean()
-    dry_run = Boolean()
+class ClearPreview(Answer):
+    success = Always(True)
+    dry_run = Always(True)
     jobs_matched = Integer()
     processed_items_matched = Integer()
     by_status = fields.Dict(keys=String(), values=Integer())
 
 
-class JobDeleted(Schema):
-    success = Boolean()
+class JobDeleted(Answer):
+    success = Always(True)
     message = String()
     job_id = Integer()
     jobs_deleted = Integer()
     processed_items_cleaned = Integer()
 
 
-class RetentionRules(Schema):
+class RetentionRules(Answer):
     jobs = fields.Dict(keys=String(), values=Integer(), metadata={'description': (
         'Per final base status, seconds after completion its jobs stay.')})
     keep_per_flow = Integer()
@@ -76,35 +101,35 @@ class RetentionRules(Schema):
         'Seconds after processing a record stays; null: for ever.')})
 
 
-class RetentionRulesAnswer(Schema):
-    success = Boolean()
+class RetentionRulesAnswer(Answer):
+    success = Always(True)
     data = fields.Nested(RetentionRules)
 
 
-class RuleRows(Schema):
+class RuleRows(Answer):
     rule = String(metadata={'description': '`jobs.<base status>` or `processed_items`.'})
     older_than = String(metadata={'description': 'UTC: the cut-off its age gives now.'})
     rows = Integer()
 
 
-class RetentionRows(Schema):
-    success = Boolean()
+class RetentionRows(Answer):
+    success = Always(True)
     rules = fields.List(fields.Nested(RuleRows))
 
 
 class RetentionPreview(RetentionRows):
-    dry_run = Boolean(metadata={'description': 'true'})
+    dry_run = Always(True)
     jobs_matched = Integer()
     processed_items_matched = Integer()
 
 
 class RetentionRun(RetentionRows):
-    dry_run = Boolean(metadata={'description': 'false'})
+    dry_run = Always(False)
     jobs_deleted = Integer()
     processed_items_deleted = Integer()
 
 
-class StuckJob(Schema):
+class StuckJob(Answer):
     job_id = Integer()
     status = String(metadata={'description': 'As it was when found stuck.'})
     stuck_since = String(metadata={'description': (
@@ -112,23 +137,23 @@ class StuckJob(Schema):
         'recorded.')})
 
 
-class StuckCutoffs(Schema):
+class StuckCutoffs(Answer):
     processing = String(metadata={'description': 'Last alive before this: stuck.'})
     pending = String(metadata={'description': 'Recorded before this: stuck.'})
 
 
-class Recovered(Schema):
-    success = Boolean()
-    dry_run = Boolean(metadata={'description': 'false'})
+class Recovered(Answer):
+    success = Always(True)
+    dry_run = Always(False)
     action = String()
     stuck_before = fields.Nested(StuckCutoffs)
     jobs_recovered = Integer()
     data = fields.List(fields.Nested(StuckJob), metadata={'description': 'The jobs changed.'})
 
 
-class RecoverPreview(Schema):
-    success = Boolean()
-    dry_run = Boolean(metadata={'description': 'true'})
+class RecoverPreview(Answer):
+    success = Always(True)
+    dry_run = Always(True)
     action = String()
     stuck_before = fields.Nested(StuckCutoffs)
     jobs_matched = Integer()
@@ -136,7 +161,7 @@ class RecoverPreview(Schema):
         'The jobs a run would change now.')})
 
 
-class Durations(Schema):
+class Durations(Answer):
     avg = nullable(fields.Float, metadata={'description': 'Exact, to 3 decimals.'})
     p50 = nullable(Integer, metadata={'description': (
         'Nearest rank; within 1% of the exact value, exact below 100 seconds.')})
@@ -145,7 +170,7 @@ class Durations(Schema):
     max = nullable(Integer, metadata={'description': 'Exact.'})
 
 
-class Stats(Schema):
+class Stats(Answer):
     total = Integer()
     by_status = fields.Dict(keys=String(), values=Integer())
     success_rate = nullable(fields.Float, metadata={'description': (
@@ -155,20 +180,22 @@ class Stats(Schema):
 
 
 class GroupStats(Stats):
+    SOMETIMES = ('flow_id', 'pipeline_id')  # the one grouped by
     flow_id = Integer(metadata={'description': 'With group_by=flow_id.'})
     pipeline_id = Integer(metadata={'description': 'With group_by=pipeline_id.'})
 
 
 class SummaryData(Stats):
+    SOMETIMES = ('groups',)
     groups = fields.List(fields.Nested(GroupStats), metadata={'description': 'With group_by.'})
 
 
-class Summary(Schema):
-    success = Boolean()
+class Summary(Answer):
+    success = Always(True)
     data = fields.Nested(SummaryData)
 
 
-class Item(Schema):
+class Item(Answer):
     id = Integer()
     flow_step_id = String()
     source_type = String()
@@ -177,53 +204,53 @@ class Item(Schema):
     processed_at = String()
 
 
-class ItemList(Schema):
-    success = Boolean()
+class ItemList(Answer):
+    success = Always(True)
     items = fields.List(fields.Nested(Item))
     total = Integer()
     page = Integer()
     per_page = Integer()
 
 
-class ItemCheck(Schema):
-    success = Boolean()
+class ItemCheck(Answer):
+    success = Always(True)
     processed = Boolean()
     data = fields.Nested(Item, allow_none=True)
 
 
-class OneItem(Schema):
-    success = Boolean()
+class OneItem(Answer):
+    success = Always(True)
     data = fields.Nested(Item)
 
 
-class ItemBatch(Schema):
-    success = Boolean()
+class ItemBatch(Answer):
+    success = Always(True)
     created = Integer()
     skipped = Integer()
     data = fields.List(fields.Nested(Item))
 
 
-class ItemDeleted(Schema):
-    success = Boolean()
+class ItemDeleted(Answer):
+    success = Always(True)
     message = String()
     id = Integer()
 
 
-class ItemsCleared(Schema):
-    success = Boolean()
+class ItemsCleared(Answer):
+    success = Always(True)
     data = fields.Constant(None, allow_none=True)
     message = String()
     items_deleted = Integer()
 
 
-class Error(Schema):
+class Error(Answer):
     code = String(required=True)
     message = String(required=True)
     data = fields.Dict(required=True, metadata={
         'description': '`status`, and `params` for invalid input.'})
 
 
-class AuditRecord(Schema):
+class AuditRecord(Answer):
     id = Integer()
     created_at = String(metadata={'description': "UTC, 'YYYY-MM-DD HH:MM:SS'"})
     action = String(metadata={'description': 'jobs.clear, processed_items.clear or '
@@ -244,15 +271,15 @@ class AuditRecord(Schema):
     rows_deleted = nullable(fields.Dict, keys=String(), values=Integer())
 
 
-class AuditList(Schema):
-    success = Boolean()
+class AuditList(Answer):
+    success = Always(True)
     data = fields.List(fields.Nested(AuditRecord))
     total = Integer()
     per_page = Integer()
     offset = Integer()
 
 
-class SessionUser(Schema):
+class SessionUser(Answer):
     id = Integer()
     username = String()
     role = String()
@@ -260,7 +287,7 @@ class SessionUser(Schema):
         'description': 'manage_options for an administrator, who may use the jobs routes.'})
 
 
-class SessionData(Schema):
+class SessionData(Answer):
     user = fields.Nested(SessionUser)
     app_password = String(metadata={'description': 'Name of the application password that '
                                                    'opened the session.'})
@@ -268,16 +295,16 @@ class SessionData(Schema):
                                             'session cookie authenticates.'})
 
 
-class SignedIn(Schema):
-    success = Boolean()
+class SignedIn(Answer):
+    success = Always(True)
     data = fields.Nested(SessionData)
 
 
-class SignedOut(Schema):
-    success = Boolean()
+class SignedOut(Answer):
+    success = Always(True)
 
 
-class Operation(Schema):
+class Operation(Answer):
     id = Integer()
     action = String(metadata={'description': 'jobs.clear or processed_items.clear.'})
     state = String(metadata={'description': 'queued, running, completed, failed or cancelled.'})
@@ -300,27 +327,27 @@ class Operation(Schema):
                        'waited for it; null before.'})
 
 
-class OneOperation(Schema):
-    success = Boolean()
+class OneOperation(Answer):
+    success = Always(True)
     data = fields.Nested(Operation)
 
 
-class OperationList(Schema):
-    success = Boolean()
+class OperationList(Answer):
+    success = Always(True)
     data = fields.List(fields.Nested(Operation))
     total = Integer()
     per_page = Integer()
     offset = Integer()
 
 
-class RetentionShown(Schema):
-    success = Boolean()
+class RetentionShown(Answer):
+    success = Always(True)
     data = fields.Nested(RetentionRules)
     last_run = fields.Nested(AuditRecord, allow_none=True, metadata={'description': (
         'The last run\'s audit record; null before the first.')})
 
 
-class FlowHealth(Schema):
+class FlowHealth(Answer):
     flow_id = Integer()
     pipeline_id = Integer()
     runs = Integer(metadata={'description': 'Jobs completed in the window with an outcome.'})
@@ -333,8 +360,8 @@ class FlowHealth(Schema):
     last_error = nullable(String, metadata={'description': "Its newest failure's message."})
 
 
-class FlowHealthList(Schema):
-    success = Boolean()
+class FlowHealthList(Answer):
+    success = Always(True)
     since = String(metadata={'description': 'UTC: the window starts here.'})
     data = fields.List(fields.Nested(FlowHealth))
     total = Integer()
