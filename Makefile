@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-fast test-tools lint migrate bench bench-10m bench-workers bench-dashboard bench-tools clean dashboard dashboard-check
+.PHONY: install run test test-fast test-tools lint openapi-lint migrate bench bench-10m bench-workers bench-dashboard bench-tools clean dashboard dashboard-check
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,17 @@ dashboard-check: dashboard
 	cd dashboard && npm run lint && npm run typecheck && npm test
 	git diff --exit-code --stat -- datamachine_jobs/static/dashboard
 	test -z "$$(git status --porcelain -- datamachine_jobs/static/dashboard)"
+
+# The OpenAPI document as served, linted by Redocly's CLI (a dev dependency of dashboard/, from
+# its lockfile) with redocly.yaml's strict rules: any warning fails.
+openapi-lint: install dashboard/node_modules
+	mkdir -p build
+	$(BIN)/python -c 'import json; from datamachine_jobs import openapi; print(json.dumps(openapi.build()))' > build/openapi.json
+	cd dashboard && npx redocly lint --config ../redocly.yaml ../build/openapi.json
+
+dashboard/node_modules: dashboard/package-lock.json
+	cd dashboard && npm ci
+	touch $@
 
 lint: install
 	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py
