@@ -2,11 +2,13 @@
 MySQL/MariaDB (a uniquely named database, dropped at the end). An unreachable MySQL fails the run.
 """
 import os
+import shutil
 import threading
 
 import pytest
 from hypothesis import settings
 from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
+from werkzeug.serving import make_server
 
 from datamachine_jobs import db
 from datamachine_jobs.models import (
@@ -52,6 +54,20 @@ def checkout_untouched():
     assert _instance_files() == before
 
 
+@pytest.fixture(scope='module')
+def browser():
+    """Debian's Chromium, headless, as root, reaching nothing beyond loopback; Playwright drives
+    it and downloads no browser of its own."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=shutil.which('chromium') or '/usr/bin/chromium',
+            args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--no-first-run'])
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope='session', params=BACKENDS)
 def backend(request):
     return request.param
@@ -95,6 +111,17 @@ def app(session_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_url(app):
+    """The app served over real HTTP on loopback (a threaded werkzeug server); its base URL."""
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_port}'
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture

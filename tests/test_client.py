@@ -1,21 +1,9 @@
 """JobsClient against the live app over real HTTP (a threaded werkzeug server)."""
-import threading
 
 import pytest
 from support import create_account, insert_job
-from werkzeug.serving import make_server
 
 from datamachine_jobs.client import JobsAPIError, JobsClient
-
-
-@pytest.fixture
-def live_url(app):
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{server.server_port}'
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture

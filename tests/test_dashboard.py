@@ -7,14 +7,13 @@ changes nothing. Every screen is checked with axe-core and photographed at 1280 
 (under artefacts/dashboard/, which git ignores)."""
 import os
 import re
-import shutil
 import subprocess
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from support import (
     API,
     SECRET,
@@ -37,24 +36,11 @@ pytestmark = pytest.mark.slow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTEFACTS = os.path.join(ROOT, 'artefacts', 'dashboard')
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-# Debian's Chromium as root, headless, and with nothing reaching beyond loopback.
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync', '--no-first-run']
 JOBS = 3000
 SERIOUS = {'serious', 'critical'}
 WIDE, NARROW = {'width': 1280, 'height': 900}, {'width': 360, 'height': 780}
 # What a person would wait, at most, for the page to show something (CI machines are busy).
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope='module')
-def browser():
-    """Debian's Chromium, headless; Playwright drives it and downloads no browser of its own."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

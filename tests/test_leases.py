@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import API, basic, change_settings, create_account, insert_job, scrape, wait_for
-from werkzeug.serving import make_server
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job
@@ -266,22 +265,19 @@ with JobsClient(base, 'runner', password) as client:
 
 
 @pytest.mark.slow
-def test_a_killed_runner_is_recovered_and_a_heartbeating_one_never(app, monkeypatch):
+def test_a_killed_runner_is_recovered_and_a_heartbeating_one_never(app, live_url, monkeypatch):
     """Two runner processes claim a job each through JobsClient.running; one is killed with
     SIGKILL, the other goes on heartbeating until it finishes."""
     change_settings(monkeypatch, app, stuck_timeout=3)
     password = create_account(app, 'runner', 'administrator')
     admin = basic('runner', password)
     client = app.test_client()
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     runners = {}
     try:
         for label in ('killed', 'steady'):
             job_id = new_job(client, admin)
             runners[label] = job_id, subprocess.Popen(
-                [sys.executable, '-c', RUNNER, f'http://127.0.0.1:{server.server_port}',
+                [sys.executable, '-c', RUNNER, live_url,
                  password, str(job_id), label],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert runners[label][1].stdout.readline() == 'claimed\n'
@@ -308,8 +304,6 @@ def test_a_killed_runner_is_recovered_and_a_heartbeating_one_never(app, monkeypa
             runner.wait()
             runner.stdin.close()
             runner.stdout.close()
-        server.shutdown()
-        serving.join()
 
 
 def test_the_summary_counts_stuck_jobs(client, admin, stuck_jobs):
