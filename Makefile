@@ -100,7 +100,7 @@ dashboard/node_modules: dashboard/package-lock.json
 	touch $@
 
 lint: install
-	$(BIN)/ruff check datamachine_jobs migrations tests bench app.py wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check datamachine_jobs clients migrations tests bench app.py wsgi.py gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache bench/data

@@ -1,9 +1,32 @@
-"""JobsClient against the live app over real HTTP (a threaded werkzeug server)."""
+"""JobsClient (the clients/python distribution) against the live app over real HTTP (a
+threaded werkzeug server): every route, cursor iteration under writes, retries that never
+repeat a job, and the README's examples."""
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import create_account, insert_job
+import requests
+from datamachine_jobs_client import JobsAPIError, JobsClient
+from support import (
+    close_pool,
+    create_account,
+    insert_items,
+    insert_job,
+    make_app,
+    outage_switch,
+)
+from werkzeug.serving import make_server
 
-from datamachine_jobs.client import JobsAPIError, JobsClient
+from datamachine_jobs import db
+from datamachine_jobs.models import Job
 
 
 @pytest.fixture
@@ -115,3 +138,183 @@ def test_the_new_routes_have_their_methods(api):
     assert preview['dry_run'] is True and preview['jobs_matched'] == 0
     assert api.delete_job(first)['jobs_deleted'] == 1
     assert api.list_audit(action='jobs.delete')['total'] == 1
+
+
+CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'clients',
+                      'python')
+
+
+def test_the_readme_examples_run(app, live_url, capsys):
+    """The Python examples of clients/python/README.md, run in order as written against the
+    service (only its address and passwords changed)."""
+    with open(os.path.join(CLIENT, 'README.md')) as fh:
+        examples = re.findall(r'```python\n(.*?)```', fh.read(), re.S)
+    assert len(examples) == 3
+    passwords = {name: create_account(app, name, 'administrator') for name in ('runner', 'ops')}
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime('%Y-%m-%d %H:%M:%S')
+    for job_id in (insert_job('failed', flow_id=42, error_message='feed down',
+                              completed_at=an_hour_ago),
+                   insert_job('failed', flow_id=42, completed_at='2020-01-01 00:00:00')):
+        insert_items(job_id, 1, flow_id=42)
+    namespace = {'fetch_everything': lambda: []}  # one session, as a reader would run them
+    for example in examples:
+        example = example.replace('https://example.com', live_url)
+        for name, password in passwords.items():
+            example = example.replace(f'"{name}", "abcd efgh ijkl mnop qrst uvwx"',
+                                      f'"{name}", "{password}"')
+        exec(compile(example, 'README.md', 'exec'), namespace)
+    printed = capsys.readouterr().out
+    assert 'feed down' in printed and 'would delete 1 jobs:' in printed
+    assert 'deleted 1 jobs and 1 processed items' in printed
+    assert "400 rest_invalid_param {'per_page':" in printed
+    with db.database.connection_context():
+        assert Job.select().count() == 0  # the last example cleared every job
+
+
+@pytest.mark.parametrize('order', ['DESC', 'ASC'])
+def test_iteration_never_repeats_or_skips_a_job_while_jobs_are_added(api, order):
+    """3 jobs added for every 50 read: each job there from the start comes exactly once."""
+    first = [insert_job(flow_id=7) for _ in range(400)]
+    seen = []
+    for job in api.iter_jobs(per_page=50, order=order, flow_id=7):
+        seen.append(job['job_id'])
+        if len(seen) % 50 == 0:
+            for _ in range(3):
+                insert_job(flow_id=7)
+    assert len(seen) == len(set(seen))
+    assert set(first) <= set(seen)
+    assert seen == sorted(seen, reverse=order == 'DESC')
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+class AnswerLosingRelay:
+    """A loopback relay to the service that lets the first request through and then hangs up
+    before its answer reaches the client, as a network may; later connections pass."""
+
+    def __init__(self, target_port):
+        self.target, self.lost = ('127.0.0.1', target_port), 0
+        self.listener = socket.create_server(('127.0.0.1', 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+            if self.lost == 0:
+                self.lost = 1
+                server.recv(65536)  # the service answered (its work is done) ...
+                for end in (client, server):  # ... and the answer is lost on the way
+                    end.shutdown(socket.SHUT_RDWR)
+                    end.close()
+            else:
+                threading.Thread(target=self._pipe, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_create_whose_answer_was_lost_is_recorded_once(app, live_url):
+    relay = AnswerLosingRelay(int(live_url.rsplit(':', 1)[1]))
+    password = create_account(app, 'runner', 'administrator')
+    try:
+        with JobsClient(f'http://127.0.0.1:{relay.port}', 'runner', password,
+                        backoff=0.01) as api:
+            job = api.create_job(pipeline_id=9, flow_id=99)
+    finally:
+        relay.close()
+    assert relay.lost == 1
+    with db.database.connection_context():
+        assert [j.job_id for j in Job.select().where(Job.flow_id == 99)] == [job['job_id']]
+
+
+def test_a_refused_connection_is_retried_for_reads_only(app):
+    """Nothing listens yet: a read waits through its retries until the service is up; a delete
+    (which the service does not de-duplicate) fails at once."""
+    port = free_port()
+    password = create_account(app, 'ops', 'administrator')
+    server = make_server('127.0.0.1', port, app, threaded=True)
+    later = threading.Timer(0.5, server.serve_forever)
+    with JobsClient(f'http://127.0.0.1:{port}', 'ops', password, retries=6,
+                    backoff=0.2) as api:
+        with pytest.raises(requests.ConnectionError):
+            JobsClient(f'http://127.0.0.1:{free_port()}', 'ops', password,
+                       backoff=0.01).delete_job(1)
+        later.start()
+        try:
+            assert api.list_jobs()['total'] == 0
+        finally:
+            server.shutdown()
+            later.join()
+
+
+def test_a_503_is_waited_out_by_reads(backend, tmp_path):
+    with outage_switch(backend, tmp_path) as (url, cut, restore):
+        app = make_app(url, retry_after=1)
+        with app.app_context(), db.database.connection_context():
+            db.migration_runner().up()
+        password = create_account(app, 'ops', 'administrator')
+        server = make_server('127.0.0.1', 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f'http://127.0.0.1:{server.server_port}'
+        try:
+            with JobsClient(base, 'ops', password, retries=5) as api:
+                api.list_jobs()
+                cut()
+                with pytest.raises(JobsAPIError) as refused:
+                    api.delete_job(1)  # not repeatable: the 503 is the caller's to handle
+                assert refused.value.status == 503
+                threading.Timer(1.5, restore).start()
+                started = time.monotonic()
+                assert api.list_jobs()['total'] == 0
+                assert time.monotonic() - started >= 1  # after Retry-After, not at once
+        finally:
+            server.shutdown()
+            close_pool(app)
+
+
+def test_errors_name_the_bad_parameters(api):
+    with pytest.raises(JobsAPIError) as raised:
+        api.list_jobs(per_page=0, orderby='x')
+    assert raised.value.status == 400 and raised.value.code == 'rest_invalid_param'
+    assert set(raised.value.params) == {'per_page', 'orderby'}
+
+
+@pytest.mark.slow
+def test_the_client_installs_alone_with_requests(tmp_path):
+    """pip install ./clients/python in a new virtualenv brings requests and nothing of the
+    server (Flask, peewee, gunicorn)."""
+    source = shutil.copytree(CLIENT, tmp_path / 'client', ignore=shutil.ignore_patterns(
+        'build', '*.egg-info', '__pycache__'))  # pip builds in the source folder: not ours
+    subprocess.run([sys.executable, '-m', 'venv', str(tmp_path / 'venv')], check=True,
+                   timeout=120)
+    python = str(tmp_path / 'venv' / 'bin' / 'python')
+    installed = subprocess.run([python, '-m', 'pip', 'install', '--quiet', str(source)],
+                               capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    listed = subprocess.run([python, '-m', 'pip', 'list', '--format', 'freeze'],
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    names = {line.split('==')[0].lower() for line in listed.splitlines()}
+    assert {'datamachine-jobs-client', 'requests'} <= names
+    assert not names & {'flask', 'peewee', 'gunicorn', 'marshmallow', 'datamachine-jobs'}
+    shown = subprocess.run([python, '-c', 'import datamachine_jobs_client as c; '
+                            'print(c.JobsClient.__init__.__code__.co_varnames[1:4])'],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert shown.stdout == "('base_url', 'username', 'app_password')\n", shown.stderr

@@ -16,7 +16,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # but not each other. The package root (create_app) is above them all.
 LAYERS = (
     {'vocabulary', 'statuses', 'exceptions', 'config', 'cursors', 'passwords', 'jsonio',
-     'client', 'migrating', 'peewee_internals'},
+     'migrating', 'peewee_internals'},
     {'db'},
     {'models'},
     {'schemas', 'services'},

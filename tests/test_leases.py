@@ -1,6 +1,7 @@
 """Leases on claimed jobs: a claim records who holds the job, heartbeats renew it, jobs whose
 runner went silent are listed as stuck and recovered (failed or requeued), and a runner that keeps
 heartbeating never loses its job, even to a recovery racing its heartbeat."""
+import os
 import signal
 import subprocess
 import sys
@@ -253,9 +254,11 @@ def test_recover_stuck_requeues_processing_jobs_with_one_more_attempt(client, ad
     assert scoped['jobs_recovered'] == 0
 
 
+CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'clients',
+                      'python')  # the client distribution, as the runner would install it
 RUNNER = """
 import sys
-from datamachine_jobs.client import JobsClient
+from datamachine_jobs_client import JobsClient
 base, password, job_id, label = sys.argv[1:]
 with JobsClient(base, 'runner', password) as client:
     with client.running(int(job_id), label, interval=0.2):
@@ -279,7 +282,8 @@ def test_a_killed_runner_is_recovered_and_a_heartbeating_one_never(app, live_url
             runners[label] = job_id, subprocess.Popen(
                 [sys.executable, '-c', RUNNER, live_url,
                  password, str(job_id), label],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                env={**os.environ, 'PYTHONPATH': CLIENT})
             assert runners[label][1].stdout.readline() == 'claimed\n'
         (killed, killed_runner), (steady, steady_runner) = runners['killed'], runners['steady']
         killed_runner.send_signal(signal.SIGKILL)
