@@ -7,7 +7,7 @@ PORT ?= 5000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-fast test-tools lint openapi-lint migrate bench bench-10m bench-workers bench-dashboard bench-tools clean dashboard dashboard-check
+.PHONY: install run test test-fast test-tools lint openapi-lint openapi-examples migrate bench bench-10m bench-workers bench-dashboard bench-tools clean dashboard dashboard-check
 
 install: $(VENV)/.installed
 
@@ -94,6 +94,11 @@ openapi-lint: install dashboard/node_modules
 	mkdir -p build
 	$(BIN)/python -c 'import json; from datamachine_jobs import openapi; print(json.dumps(openapi.build()))' > build/openapi.json
 	cd dashboard && npx redocly lint --config ../redocly.yaml ../build/openapi.json
+
+# The OpenAPI document's examples, recorded again from a run on a fresh database
+# (tests/test_openapi_examples.py fails when they differ from what the code answers).
+openapi-examples: install
+	DATAMACHINE_WRITE_EXAMPLES=1 $(BIN)/python -m pytest -q tests/test_openapi_examples.py
 
 dashboard/node_modules: dashboard/package-lock.json
 	cd dashboard && npm ci

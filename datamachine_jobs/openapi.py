@@ -3,6 +3,8 @@
 It says exactly what each route takes and answers: the suite runs schemathesis against a real
 server and fails on any difference (tests/test_fuzz.py).
 """
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -39,6 +41,10 @@ from .schemas.processed_items import (
 from .schemas.retention import RetentionRulesArgs, RetentionRunArgs
 from .schemas.session import SignInArgs
 from .vocabulary import API_PREFIX, NONCE_HEADER, SESSION_COOKIE
+
+# Answers recorded from a real run (tests/test_openapi_examples.py keeps them true):
+# {operationId: {status: {example name: body}}}.
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'openapi_examples.json')
 
 # Werkzeug's int converter: digits only; ids too large to store name nothing (404).
 JOB_ID = {'in': 'path', 'name': 'job_id', 'required': True,
@@ -350,7 +356,7 @@ def _query_parameters(converter, schema):
     return parameters
 
 
-def _operation(converter, path, method, operation):
+def _operation(converter, path, method, operation, examples):
     responses = {}
     for status, schema in operation.answers.items():
         if schema is None:
@@ -358,6 +364,10 @@ def _operation(converter, path, method, operation):
             continue
         response = {'description': 'Success.', 'content': operation.content.get(status) or {
             'application/json': _content(schema)}}
+        recorded = examples.get(operation.operation_id, {}).get(str(status))
+        if recorded:
+            response['content']['application/json']['examples'] = {
+                name: {'value': body} for name, body in recorded.items()}
         if operation.headers.get(status):
             response['headers'] = operation.headers[status]
         if operation.links.get(status):
@@ -430,9 +440,11 @@ def build():
     for schema in (responses.Cleared, responses.ClearPreview, responses.OneItem,
                    responses.ItemBatch, responses.OneOperation):
         spec.components.schema(schema.__name__, schema=schema)
+    with open(EXAMPLES) as fh:
+        examples = json.load(fh)
     for path, methods in OPERATIONS.items():
         spec.path(path=path, operations={
-            method: _operation(plugin.converter, path, method, operation)
+            method: _operation(plugin.converter, path, method, operation, examples)
             for method, operation in methods.items()})
     spec.path(path='/openapi.json', operations={'get': {
         'operationId': 'openapi_document', 'summary': 'This document (no authentication).',
