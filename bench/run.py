@@ -394,7 +394,7 @@ def context_line(args, backend=None, load=None):
 
 
 def run_local(backend, size, args):
-    url, username, password = datasets.prepare(backend, size, log=log)
+    url, username, password = datasets.prepare(backend, size, args.dataset, log=log)
     token = base64.b64encode(f'{username}:{password}'.encode()).decode()
     headers = [f'Authorization: Basic {token}']
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
@@ -451,6 +451,9 @@ def main():
     parser.add_argument('--only', help='measure only the scenarios whose name holds this text '
                                        '(export: only the export)')
     parser.add_argument('--clears-only', action='store_true', help='only the clears')
+    parser.add_argument('--dataset', choices=('read', 'clear'), default='read', help=(
+        "the database the reads are measured on: clear is the clears' own (the same jobs), "
+        'read on it with --only before the clears use it up'))
     parser.add_argument('--tuned', action='store_true', help=(
         "MariaDB: time the clears with a 4 GiB buffer pool and innodb_flush_log_at_trx_commit=2, "
         "as on the server the plugin's clear was timed on"))
