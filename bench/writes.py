@@ -196,7 +196,7 @@ def next_job_id(url):
 
 
 def run(backend, size, args):
-    url, username, password = datasets.prepare(backend, size, log=log)
+    url, username, password = datasets.prepare(backend, size, args.dataset, log=log)
     token = base64.b64encode(f'{username}:{password}'.encode()).decode()
     env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
     first_id = next_job_id(url)
@@ -255,6 +255,9 @@ def main():
     parser.add_argument('--backend', choices=('sqlite', 'mysql'), required=True)
     parser.add_argument('--size', type=int, action='append', required=True)
     parser.add_argument('--duration', type=int, default=8, help='seconds per measurement')
+    parser.add_argument('--dataset', choices=('read', 'clear'), default='read', help=(
+        "the database written to: clear is the clears' own copy (the written jobs are removed "
+        'and the counts rebuilt afterwards)'))
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     for size in args.size:
