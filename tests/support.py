@@ -241,6 +241,15 @@ def delta(before, after, name, **labels):
     return after.get(key, 0) - before.get(key, 0)
 
 
+def pipe(source, sink):
+    """Copy one socket's bytes to another until the first ends, then end the second."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
 class TcpRelay:
     """A loopback TCP relay to a database server that a test can cut and restore, so that the
     app sees the server go away and come back without stopping the real one."""
@@ -284,15 +293,8 @@ class TcpRelay:
             with self._lock:
                 self._sockets += [client, server]
             for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source, sink):
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
 
 
 @contextlib.contextmanager

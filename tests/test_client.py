@@ -1,7 +1,6 @@
 """JobsClient (the clients/python distribution) against the live app over real HTTP (a
 threaded werkzeug server): every route, cursor iteration under writes, retries that never
 repeat a job, and the README's examples."""
-import contextlib
 import os
 import re
 import shutil
@@ -22,6 +21,7 @@ from support import (
     insert_job,
     make_app,
     outage_switch,
+    pipe,
 )
 from werkzeug.serving import make_server
 
@@ -209,7 +209,7 @@ class AnswerLosingRelay:
             except OSError:
                 return
             server = socket.create_connection(self.target)
-            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+            threading.Thread(target=pipe, args=(client, server), daemon=True).start()
             if self.lost == 0:
                 self.lost = 1
                 server.recv(65536)  # the service answered (its work is done) ...
@@ -217,15 +217,7 @@ class AnswerLosingRelay:
                     end.shutdown(socket.SHUT_RDWR)
                     end.close()
             else:
-                threading.Thread(target=self._pipe, args=(server, client), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, sink):
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
+                threading.Thread(target=pipe, args=(server, client), daemon=True).start()
 
     def close(self):
         self.listener.close()
