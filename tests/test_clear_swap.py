@@ -318,6 +318,7 @@ def test_freeing_in_several_threads_while_swaps_go_on(app):
                 swap.swap_all(bound + 1, cleanup_processed=True)
         for thread in freeing:
             thread.join(60)
+            assert not thread.is_alive(), 'a freer still runs after 60 s'
     free()
     assert not errors
     assert schema('sqlite') == before and count_rows(Job) == 0 and counts_are_exact()
