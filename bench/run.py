@@ -50,8 +50,9 @@ SCENARIOS = [
     ('summary of a pipeline by flow', '/jobs/summary?pipeline_id=5&group_by=flow_id'),
     ('summary of 24 hours', '/jobs/summary?completed_after={day_ago}'),
     ('summary of 30 days', '/jobs/summary?started_after={month_ago}'),
-    ('flows health (24 hours)', '/flows/health'),
-    ('flows health, problems of a pipeline', '/flows/health?pipeline_id=5&problems=true'),
+    ('flows health (24 hours)', '/flows/health?window={day_of_data}'),
+    ('flows health, problems of a pipeline',
+     '/flows/health?window={day_of_data}&pipeline_id=5&problems=true'),
 ]
 LIST_SCENARIOS = 8  # the first eight are list reads, the ones the targets apply to
 UNITS = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
@@ -137,7 +138,7 @@ def resolve(base, headers, size):
     """Fill the scenario placeholders: a job in the middle, a cursor deep into failed jobs, and
     times 24 hours before the newest completion and 30 days before the newest start (windows
     that end with the data, however long ago it was seeded, and start off the hour, as real ones
-    do)."""
+    do); for the flow health, whose window ends now, the seconds back to that first time."""
     session = requests.Session()
     session.headers.update(dict(h.split(': ', 1) for h in headers))
     failed = session.get(f'{base}{API_PREFIX}/jobs?status=failed&per_page=1', timeout=60).json()
@@ -154,8 +155,10 @@ def resolve(base, headers, size):
         return datetime.fromisoformat(moment) if moment else datetime(2026, 1, 1)
 
     off_the_hour = timedelta(minutes=17, seconds=13)
+    day_ago = latest('completed_at') - timedelta(hours=24) - off_the_hour
+    since_day_ago = datetime.now(UTC).replace(tzinfo=None) - day_ago
     return {'middle': max(middle, 1), 'cursor': page.get('next_cursor') or '',
-            'day_ago': quote(str(latest('completed_at') - timedelta(hours=24) - off_the_hour)),
+            'day_ago': quote(str(day_ago)), 'day_of_data': int(since_day_ago.total_seconds()),
             'month_ago': quote(str(latest('started_at') - timedelta(days=30) - off_the_hour))}
 
 
