@@ -2,9 +2,9 @@
 from its whole history how many failures followed its last success, when it last succeeded and
 failed, and its newest error. Exact, from the job rows through their indexes, at a cost that
 follows the window and the number of flows, not their history:
-- one statement reads the window's jobs, grouped by flow, and per flow the newest job of each
-  outcome (one step down the (flow_id, base_status, job_id) index each);
-- one reads those newest jobs by id, for their times and the newest error;
+- one statement reads the window's jobs, grouped by flow;
+- one finds per flow the newest job of each outcome (one step down the (flow_id, base_status,
+  job_id) index each), and one reads those jobs by id, for their times and the newest error;
 - a flow whose newest outcome is a failure counts its failures since its last success, a range
   of the same index.
 """
@@ -15,45 +15,62 @@ from ..models import timestamp_text
 SUCCESSES = sorted(statuses.OUTCOMES - {statuses.FAILED})
 OUTCOMES = sorted(statuses.OUTCOMES)
 CHUNK = 500  # ids per IN list
+NEWEST_CHUNK = 100  # flows per statement of newest ids: four columns each
 
 
 def health(since, pipeline_id=None):
     """[{flow_id, pipeline_id, runs, failures, success_rate, consecutive_failures,
     last_success_at, last_failure_at, last_error}] for the flows with jobs that ran to an outcome
     (anything final but cancelled) completed at or after `since`, by flow id."""
-    rows = _window(since, pipeline_id)
-    newest = _jobs([job_id for row in rows for job_id in row[4:] if job_id])
+    rows = sorted(_window(since, pipeline_id))
+    newest = _newest_ids([row[0] for row in rows])
+    jobs = _jobs([job_id for ids in newest.values() for job_id in ids if job_id])
     found = []
-    for flow_id, flow_pipeline, failures, runs, *newest_ids in sorted(rows):
-        success = max(newest_ids[:-1], key=lambda job_id: job_id or 0)
-        failure = newest_ids[-1]
+    for flow_id, flow_pipeline, failures, runs in rows:
+        success = max(newest[flow_id][:-1], key=lambda job_id: job_id or 0)
+        failure = newest[flow_id][-1]
         found.append({
             'flow_id': flow_id, 'pipeline_id': flow_pipeline, 'runs': int(runs),
             'failures': int(failures), 'success_rate': round(1 - int(failures) / int(runs), 4),
             'consecutive_failures': _failures_after(flow_id, success or 0)
             if failure and failure > (success or 0) else 0,
-            'last_success_at': timestamp_text(newest[success][0]) if success else None,
-            'last_failure_at': timestamp_text(newest[failure][0]) if failure else None,
-            'last_error': newest[failure][1] if failure else None})
+            'last_success_at': timestamp_text(jobs[success][0]) if success else None,
+            'last_failure_at': timestamp_text(jobs[failure][0]) if failure else None,
+            'last_error': jobs[failure][1] if failure else None})
     return found
 
 
 def _window(since, pipeline_id):
-    """(flow_id, pipeline_id, failures, runs, newest id of each success status..., newest failed
-    id) per flow with outcomes in the window."""
+    """(flow_id, pipeline_id, failures, runs) per flow with outcomes in the window."""
     mark = database.param
-    newest = ', '.join(
-        f'(SELECT MAX(n.job_id) FROM datamachine_jobs n WHERE n.flow_id = w.flow_id AND '
-        f'n.base_status = {mark})' for _ in (*SUCCESSES, statuses.FAILED))
     scope, params = '', [since, *OUTCOMES]
     if pipeline_id is not None:
-        scope, params = f' AND w.pipeline_id = {mark}', [*params, pipeline_id]
+        scope, params = f' AND pipeline_id = {mark}', [*params, pipeline_id]
     return database.execute_sql(
-        f'SELECT w.flow_id, w.pipeline_id, '
-        f'SUM(CASE WHEN w.base_status = {mark} THEN 1 ELSE 0 END), COUNT(*), {newest} '
-        f'FROM datamachine_jobs w WHERE w.completed_at >= {mark} AND w.base_status IN '
-        f'({", ".join([mark] * len(OUTCOMES))}){scope} GROUP BY w.flow_id, w.pipeline_id',
-        [statuses.FAILED, *SUCCESSES, statuses.FAILED, *params]).fetchall()
+        f'SELECT flow_id, pipeline_id, SUM(CASE WHEN base_status = {mark} THEN 1 ELSE 0 END), '
+        f'COUNT(*) FROM datamachine_jobs WHERE completed_at >= {mark} AND base_status IN '
+        f'({", ".join([mark] * len(OUTCOMES))}){scope} GROUP BY flow_id, pipeline_id',
+        [statuses.FAILED, *params]).fetchall()
+
+
+def _newest_ids(flow_ids):
+    """{flow_id: (newest id of each success status..., newest failed id)}, None where there is
+    none: a MAX per (flow, status) with both given, which each database answers from the end of
+    the (flow_id, base_status, job_id) index (a MAX over several flows or statuses at once would
+    read their entries)."""
+    mark, kinds = database.param, [*SUCCESSES, statuses.FAILED]
+    newest = {}
+    for start in range(0, len(flow_ids), NEWEST_CHUNK):
+        chunk = flow_ids[start:start + NEWEST_CHUNK]
+        one = (f'(SELECT MAX(job_id) FROM datamachine_jobs WHERE flow_id = {mark} AND '
+               f'base_status = {mark})')
+        row = database.execute_sql(
+            f'SELECT {", ".join([one] * (len(chunk) * len(kinds)))}',
+            [value for flow_id in chunk for kind in kinds for value in (flow_id, kind)]
+        ).fetchone()
+        for index, flow_id in enumerate(chunk):
+            newest[flow_id] = row[index * len(kinds):(index + 1) * len(kinds)]
+    return newest
 
 
 def _jobs(ids):
