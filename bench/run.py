@@ -397,13 +397,13 @@ def context_line(args, backend=None, load=None):
 
 
 def run_local(backend, size, args):
-    url, username, password = datasets.prepare(backend, size, args.dataset, log=log)
-    token = base64.b64encode(f'{username}:{password}'.encode()).decode()
-    headers = [f'Authorization: Basic {token}']
-    env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
-    # The floor app shares the config, whose boot check wants a migrated database: this one.
     rows, memory, exports = [], None, None
-    if not args.clears_only:
+    if not args.clears_only:  # the reads' dataset is seeded only when reads are measured
+        url, username, password = datasets.prepare(backend, size, args.dataset, log=log)
+        token = base64.b64encode(f'{username}:{password}'.encode()).decode()
+        headers = [f'Authorization: Basic {token}']
+        env = {'DATAMACHINE_DATABASE_URL': url, 'DATAMACHINE_SECRET_KEY': datasets.SECRET}
+        # The floor app shares the config, whose boot check wants a migrated database: this one.
         with gunicorn('wsgi:app', env) as (base, master), \
                 gunicorn('bench.floor:app', env) as (floor, _):
             values = resolve(base, headers, size)
