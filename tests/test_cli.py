@@ -415,8 +415,11 @@ def test_permission_problems_are_one_line(tmp_path):
         'command as the user the service runs as, with its settings.\n'))
 
 
-def test_help_lists_only_the_projects_commands_and_options(monkeypatch, capsys):
+def test_help_lists_only_the_projects_commands_and_options(monkeypatch, capsys, tmp_path):
     from datamachine_jobs import cli
+    # Listing the commands builds the app: with settings, so that it makes nothing of its own.
+    monkeypatch.setenv('DATAMACHINE_DATABASE_URL', f'sqlite:///{tmp_path}/jobs.db')
+    monkeypatch.setenv('DATAMACHINE_SECRET_KEY', SECRET)
     monkeypatch.setattr(sys, 'argv', ['datamachine-jobs', '--help'])
     with pytest.raises(SystemExit) as done:
         cli.main()
