@@ -1,6 +1,7 @@
 """JobsClient (the clients/python distribution) against the live app over real HTTP (a
 threaded werkzeug server): every route, cursor iteration under writes, retries that never
 repeat a job, and the README's examples."""
+import contextlib
 import os
 import re
 import shutil
@@ -197,7 +198,7 @@ class AnswerLosingRelay:
     before its answer reaches the client, as a network may; later connections pass."""
 
     def __init__(self, target_port):
-        self.target, self.lost = ('127.0.0.1', target_port), 0
+        self.target, self.lost, self.sockets = ('127.0.0.1', target_port), 0, []
         self.listener = socket.create_server(('127.0.0.1', 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
@@ -206,21 +207,29 @@ class AnswerLosingRelay:
         while True:
             try:
                 client, _ = self.listener.accept()
+                server = socket.create_connection(self.target)
             except OSError:
                 return
-            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
             threading.Thread(target=pipe, args=(client, server), daemon=True).start()
-            if self.lost == 0:
-                self.lost = 1
-                server.recv(65536)  # the service answered (its work is done) ...
-                for end in (client, server):  # ... and the answer is lost on the way
-                    end.shutdown(socket.SHUT_RDWR)
-                    end.close()
-            else:
+            if self.lost:
                 threading.Thread(target=pipe, args=(server, client), daemon=True).start()
+                continue
+            self.lost = 1
+            with contextlib.suppress(OSError):
+                server.recv(65536)  # the service answered (its work is done) ...
+            for end in (client, server):  # ... and the answer is lost on the way
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
 
     def close(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 def test_a_create_whose_answer_was_lost_is_recorded_once(app, live_url):
