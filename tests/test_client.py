@@ -16,6 +16,7 @@ import pytest
 import requests
 from datamachine_jobs_client import JobsAPIError, JobsClient
 from support import (
+    TcpRelay,
     close_pool,
     create_account,
     insert_items,
@@ -193,24 +194,21 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class AnswerLosingRelay:
+class AnswerLosingRelay(TcpRelay):
     """A loopback relay to the service that lets the first request through and then hangs up
     before its answer reaches the client, as a network may; later connections pass."""
 
-    def __init__(self, target_port):
-        self.target, self.lost, self.sockets = ('127.0.0.1', target_port), 0, []
-        self.listener = socket.create_server(('127.0.0.1', 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+    lost = 0
 
-    def _serve(self):
+    def _accept(self, listener):
         while True:
             try:
-                client, _ = self.listener.accept()
+                client, _ = listener.accept()
                 server = socket.create_connection(self.target)
             except OSError:
                 return
-            self.sockets += [client, server]
+            with self._lock:
+                self._sockets += [client, server]
             threading.Thread(target=pipe, args=(client, server), daemon=True).start()
             if self.lost:
                 threading.Thread(target=pipe, args=(server, client), daemon=True).start()
@@ -222,25 +220,16 @@ class AnswerLosingRelay:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
 
-    def close(self):
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        self.listener.close()
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
 
 def test_a_create_whose_answer_was_lost_is_recorded_once(app, live_url):
-    relay = AnswerLosingRelay(int(live_url.rsplit(':', 1)[1]))
+    relay = AnswerLosingRelay(int(live_url.rsplit(':', 1)[1])).start()
     password = create_account(app, 'runner', 'administrator')
     try:
         with JobsClient(f'http://127.0.0.1:{relay.port}', 'runner', password,
                         backoff=0.01) as api:
             job = api.create_job(pipeline_id=9, flow_id=99)
     finally:
-        relay.close()
+        relay.stop()
     assert relay.lost == 1
     with db.database.connection_context():
         assert [j.job_id for j in Job.select().where(Job.flow_id == 99)] == [job['job_id']]
