@@ -114,8 +114,8 @@ class Job(BaseModel):
         )
 
 
-Job.add_index(Job.base_status, Job.completed_at, Job.job_id,
-              name='datamachine_jobs_base_status_completed_at_job_id')  # added by 0003
+Job.add_index(Job.base_status, Job.completed_at, Job.job_id, Job.flow_id, Job.pipeline_id,
+              name='datamachine_jobs_base_status_completed_at_flow')  # 0014, for 0003's
 Job.add_index(Job.duration_seconds, name='datamachine_jobs_duration_seconds')  # added by 0011
 Job.add_index(Job.retry_of, name='datamachine_jobs_retry_of')  # added by 0012
 

@@ -152,6 +152,8 @@ def test_the_new_tables_serve_before_the_old_are_freed(app, backend, client, adm
     assert [job['job_id'] for job in listed['data']] == later[::-1] and listed['total'] == 2
     summary = client.get(f'{API}/jobs/summary', headers=admin).get_json()['data']
     assert (summary['total'], summary['duration_seconds']['max']) == (2, 3 * 3600)
+    health = client.get(f'{API}/flows/health?window=400d', headers=admin).get_json()['data']
+    assert [(flow['runs'], flow['failures']) for flow in health] == [(2, 2)]
     with app.app_context(), db.database.connection_context():
         (swap.free_cleared if backend == 'sqlite' else swap_mysql.drop_cleared)()
     assert client.get(f'{API}/jobs/summary', headers=admin).get_json()['data'] == summary

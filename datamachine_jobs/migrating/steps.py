@@ -58,10 +58,15 @@ def drop_table(db, table):
     db.execute_sql(f'DROP TABLE IF EXISTS {table}')
 
 
-def add_index(migrator, db, table, columns, unique=False):
-    """Add the index peewee names after `table` and `columns`, unless it exists."""
-    if make_index_name(table, columns) not in index_names(db, table):
-        migrator.migrate(migrator.add_index(table, columns, unique))
+def add_index(migrator, db, table, columns, unique=False, name=None):
+    """Add the index on `columns` named `name` (by default as peewee names it, after `table`
+    and `columns`), unless it exists."""
+    if name is None:
+        if make_index_name(table, columns) not in index_names(db, table):
+            migrator.migrate(migrator.add_index(table, columns, unique))
+    elif name not in index_names(db, table):
+        db.execute_sql(f'CREATE {"UNIQUE " if unique else ""}INDEX {name} ON {table} '
+                       f'({", ".join(columns)})')
 
 
 def drop_index(migrator, db, table, name):

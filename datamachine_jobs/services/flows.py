@@ -2,7 +2,8 @@
 from its whole history how many failures followed its last success, when it last succeeded and
 failed, and its newest error. Exact, from the job rows through their indexes, at a cost that
 follows the window and the number of flows, not their history:
-- one statement reads the window's jobs, grouped by flow;
+- one statement reads the window's jobs, grouped by flow, from the (base_status, completed_at,
+  job_id, flow_id, pipeline_id) index alone (migration 0014);
 - one finds per flow the newest job of each outcome (one step down the (flow_id, base_status,
   job_id) index each), and one reads those jobs by id, for their times and the newest error;
 - a flow whose newest outcome is a failure counts its failures since its last success, a range
@@ -11,9 +12,12 @@ follows the window and the number of flows, not their history:
 from .. import statuses
 from ..db import database
 from ..models import timestamp_text
+from . import swap
+from .listing import ORDERED_INDEXES
 
 SUCCESSES = sorted(statuses.OUTCOMES - {statuses.FAILED})
 OUTCOMES = sorted(statuses.OUTCOMES)
+WINDOW_INDEX = ORDERED_INDEXES[('base_status', 'completed_at', 'job_id')]
 CHUNK = 500  # ids per IN list
 NEWEST_CHUNK = 100  # flows per statement of newest ids: four columns each
 
@@ -22,7 +26,7 @@ def health(since, pipeline_id=None):
     """[{flow_id, pipeline_id, runs, failures, success_rate, consecutive_failures,
     last_success_at, last_failure_at, last_error}] for the flows with jobs that ran to an outcome
     (anything final but cancelled) completed at or after `since`, by flow id."""
-    rows = sorted(_window(since, pipeline_id))
+    rows = sorted(database.execute_sql(*window_sql(since, pipeline_id)).fetchall())
     newest = _newest_ids([row[0] for row in rows])
     jobs = _jobs([job_id for ids in newest.values() for job_id in ids if job_id])
     found = []
@@ -40,17 +44,21 @@ def health(since, pipeline_id=None):
     return found
 
 
-def _window(since, pipeline_id):
-    """(flow_id, pipeline_id, failures, runs) per flow with outcomes in the window."""
+def window_sql(since, pipeline_id=None):
+    """SQL and parameters of (flow_id, pipeline_id, failures, runs) per flow with outcomes in
+    the window. Read through the window's index whatever the planner thinks: with a pipeline,
+    SQLite would rather read all of the pipeline's outcomes, a history much longer than the
+    window."""
     mark = database.param
     scope, params = '', [since, *OUTCOMES]
     if pipeline_id is not None:
         scope, params = f' AND pipeline_id = {mark}', [*params, pipeline_id]
-    return database.execute_sql(
+    return (
         f'SELECT flow_id, pipeline_id, SUM(CASE WHEN base_status = {mark} THEN 1 ELSE 0 END), '
-        f'COUNT(*) FROM datamachine_jobs WHERE completed_at >= {mark} AND base_status IN '
-        f'({", ".join([mark] * len(OUTCOMES))}){scope} GROUP BY flow_id, pipeline_id',
-        [statuses.FAILED, *params]).fetchall()
+        f'COUNT(*) FROM datamachine_jobs{swap.index_hint(WINDOW_INDEX)} '
+        f'WHERE completed_at >= {mark} AND base_status IN ({", ".join([mark] * len(OUTCOMES))})'
+        f'{scope} GROUP BY flow_id, pipeline_id',
+        [statuses.FAILED, *params])
 
 
 def _newest_ids(flow_ids):

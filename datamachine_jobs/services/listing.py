@@ -18,7 +18,7 @@ ORDERED_INDEXES = {columns: 'job_' + '_'.join(columns) for columns in [
     ('flow_id', 'job_id'), ('started_at', 'job_id'), ('completed_at', 'job_id'),
     ('pipeline_id', 'base_status', 'job_id'), ('flow_id', 'base_status', 'job_id')]}
 ORDERED_INDEXES[('base_status', 'completed_at', 'job_id')] = (
-    'datamachine_jobs_base_status_completed_at_job_id')
+    'datamachine_jobs_base_status_completed_at_flow')  # then flow_id, pipeline_id
 WINDOWS = {
     'started_after': ('started_at', '>='),
     'started_before': ('started_at', '<'),

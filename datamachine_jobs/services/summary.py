@@ -13,7 +13,7 @@ import math
 from datetime import datetime, timedelta
 
 from .. import statuses
-from ..db import database, is_mysql
+from ..db import database
 from ..migrating import rollups
 from ..models import timestamp_text
 from . import swap
@@ -260,9 +260,7 @@ def _maximum(tally, group_by, key, filters):
     if group_by:
         terms.append(f'{group_by} = {database.param}')
         params.append(key)
-    hint = (f' FORCE INDEX ({DURATION_INDEX})' if is_mysql()
-            else f' INDEXED BY "{swap.index_name(swap.JOBS, DURATION_INDEX)}"')
-    sql = (f'SELECT duration_seconds FROM datamachine_jobs{hint} '
+    sql = (f'SELECT duration_seconds FROM datamachine_jobs{swap.index_hint(DURATION_INDEX)} '
            f'WHERE duration_seconds BETWEEN {database.param} AND {database.param}'
            f'{"".join(" AND " + t for t in terms)} ORDER BY duration_seconds DESC LIMIT 1')
     row = database.execute_sql(sql, [low, high, *params]).fetchone()

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 
-from ..db import database, give_way
+from ..db import database, give_way, is_mysql
 from .batches import SMALLEST_BATCH, next_size
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,13 @@ def index_name(table, plain):
     """The name an index of a live table has now: `plain`, or `plain` with the suffix of the
     swap that made the table while the table set aside still holds the plain name."""
     return next(name for name in _names('index', table) if name.split(ASIDE)[0] == plain)
+
+
+def index_hint(plain):
+    """The hint making a statement read the jobs table through this index, by its name now."""
+    if is_mysql():
+        return f' FORCE INDEX ({plain})'
+    return f' INDEXED BY "{index_name(JOBS, plain)}"'
 
 
 def _restore_index_names():
