@@ -134,10 +134,12 @@ def percentile(values, percent):
 
 
 def with_database(url, work):
+    """work(the database itself, not its proxy: the schema steps tell the dialect by its class)
+    inside an app on `url`."""
     app = create_app({'database_url': url, 'secret_key': datasets.SECRET})
     try:
         with app.app_context(), db.database.connection_context():
-            return work(db.database)
+            return work(db.database.obj)
     finally:
         pool = app.extensions['datamachine_database']
         if hasattr(pool, 'close_all'):
@@ -150,7 +152,7 @@ def rebuild(url):
         runner = db.migration_runner()
         for migration in runner.migrations():
             if migration.name in REBUILT:
-                migration.load().up(runner.migrator, database.obj)
+                migration.load().up(runner.migrator, database)
     with_database(url, work)
 
 
