@@ -27,6 +27,7 @@ MYSQL_URL = os.environ.get('DATAMACHINE_TEST_MYSQL_URL')
 BACKENDS = ['sqlite'] + (['mysql'] if MYSQL_URL else [])
 SECRET = 'test-secret'
 API = '/wp-json/datamachine/v1'
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout
 
 
 def mysql_admin_connection(url=MYSQL_URL):
@@ -116,10 +117,9 @@ def production_gunicorn(database_url, tmp_path, workers, **settings):
     env = {**os.environ, 'DATAMACHINE_DATABASE_URL': database_url,
            'DATAMACHINE_SECRET_KEY': SECRET, 'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / 'metrics'),
            **settings}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(tmp_path / 'gunicorn.log', 'w') as log:
         master = spawn(gunicorn_argv(listener, '-c', 'gunicorn.conf.py', '-w', str(workers)),
-                       [listener], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+                       [listener], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{listener.port}'
     http = requests.Session()
     http.trust_env = False  # loopback only, whatever proxy the environment names

@@ -55,5 +55,5 @@ def test_the_start_check_names_a_bad_setting(environment):
 
 def test_the_start_check_names_pending_migrations(environment, tmp_path):
     environment.setenv('DATAMACHINE_DATABASE_URL', f'sqlite:///{tmp_path / "new.db"}')
-    assert startup.problem().startswith('the database schema is not current (13 migration(s) '
+    assert startup.problem().startswith('the database schema is not current (14 migration(s) '
                                         'pending)')

@@ -16,6 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from support import (
     API,
+    ROOT,
     SECRET,
     Listener,
     close_pool,
@@ -34,7 +35,6 @@ from datamachine_jobs.services import seed
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTEFACTS = os.path.join(ROOT, 'artefacts', 'dashboard')
 JOBS = 3000
 SERIOUS = {'serious', 'critical'}

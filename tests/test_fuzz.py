@@ -6,11 +6,19 @@ import subprocess
 import sys
 
 import pytest
-from support import API, SECRET, Listener, fresh_database_url, gunicorn_argv, spawn, wait_until_up
+from support import (
+    API,
+    ROOT,
+    SECRET,
+    Listener,
+    fresh_database_url,
+    gunicorn_argv,
+    spawn,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, 'tests', 'fuzz')
 # Per operation, beyond the coverage phase's own cases; about a minute per backend on 2 cores.
 EXAMPLES = 100

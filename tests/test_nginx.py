@@ -26,6 +26,7 @@ import pytest
 import requests
 from support import (
     API,
+    ROOT,
     SECRET,
     Listener,
     basic,
@@ -46,7 +47,6 @@ from datamachine_jobs.services import seed
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
 EXAMPLES = os.path.join(ROOT, 'tests', 'data', 'spec_curl_examples.txt')
 # nginx reaches gunicorn from this address, so that the client's (127.0.0.1) can only arrive

@@ -11,6 +11,7 @@ import pytest
 import requests
 from support import (
     API,
+    ROOT,
     SECRET,
     Listener,
     create_account,
@@ -25,7 +26,6 @@ from datamachine_jobs.services import seed
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPARED_HEADERS = ('Content-Type', 'X-WP-Total', 'X-WP-TotalPages', 'WWW-Authenticate', 'Allow')
 
 
@@ -175,7 +175,7 @@ def start_gunicorn(tmp_path, database_url, *options, **env):
     # 2002 from mysqlclient, 2003 from PyMySQL: nothing listens on port 1
     ('mysql://root@127.0.0.1:1/jobs', 'datamachine-jobs: the database cannot be reached: (200'),
     ('sqlite:///{tmp}/empty.db', 'datamachine-jobs: the database schema is not current '
-                                 '(13 migration(s) pending): run `datamachine-jobs db upgrade`'),
+                                 '(14 migration(s) pending): run `datamachine-jobs db upgrade`'),
 ])
 def test_gunicorn_refuses_to_boot_with_one_line(tmp_path, url, beginning):
     process, output_so_far = start_gunicorn(tmp_path, url.format(tmp=tmp_path))
