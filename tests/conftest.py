@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from hypothesis import settings
-from support import BACKENDS, basic, close_pool, create_account, fresh_database_url, make_app
+from support import BACKENDS, ROOT, basic, close_pool, create_account, fresh_database_url, make_app
 from werkzeug.serving import make_server
 
 from datamachine_jobs import db
@@ -32,8 +32,7 @@ settings.register_profile('ci', derandomize=True, database=None)
 if os.environ.get('CI'):
     settings.load_profile('ci')
 
-CHECKOUT_INSTANCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                 'instance')
+CHECKOUT_INSTANCE = os.path.join(ROOT, 'instance')
 
 
 def _instance_files():

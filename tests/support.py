@@ -28,6 +28,7 @@ BACKENDS = ['sqlite'] + (['mysql'] if MYSQL_URL else [])
 SECRET = 'test-secret'
 API = '/wp-json/datamachine/v1'
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout
+CLIENT = os.path.join(ROOT, 'clients', 'python')  # the client distribution, as runners install it
 
 
 def mysql_admin_connection(url=MYSQL_URL):

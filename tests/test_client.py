@@ -16,6 +16,7 @@ import pytest
 import requests
 from datamachine_jobs_client import JobsAPIError, JobsClient
 from support import (
+    CLIENT,
     TcpRelay,
     close_pool,
     create_account,
@@ -142,8 +143,6 @@ def test_the_new_routes_have_their_methods(api):
     assert api.list_audit(action='jobs.delete')['total'] == 1
 
 
-CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'clients',
-                      'python')
 
 
 def test_the_readme_examples_run(app, live_url, capsys):

@@ -10,7 +10,16 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import API, basic, change_settings, create_account, insert_job, scrape, wait_for
+from support import (
+    API,
+    CLIENT,
+    basic,
+    change_settings,
+    create_account,
+    insert_job,
+    scrape,
+    wait_for,
+)
 
 from datamachine_jobs import db
 from datamachine_jobs.models import Job
@@ -254,8 +263,6 @@ def test_recover_stuck_requeues_processing_jobs_with_one_more_attempt(client, ad
     assert scoped['jobs_recovered'] == 0
 
 
-CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'clients',
-                      'python')  # the client distribution, as the runner would install it
 RUNNER = """
 import sys
 from datamachine_jobs_client import JobsClient
